@@ -1,0 +1,230 @@
+#include "commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "arguments.h"
+#include "efficientnet/classifier.h"
+#include "efficientnet/convert.h"
+#include "efficientnet/errors.h"
+#include "efficientnet/imaging.h"
+#include "efficientnet/variants.h"
+
+namespace efficientnet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr int kDefaultTopK = 5;
+constexpr int kMaxTopK = 1000;
+constexpr const char* kLabelsFile = "imagenet_classes.txt";
+constexpr const char* kRandomWeightsWarning =
+    "warning: running on RANDOM weights: the predictions mean nothing. Give --weights FILE for real results.";
+
+struct ImageResult {
+    std::string path;
+    std::vector<Prediction> predictions;
+    std::string error;
+};
+
+std::optional<WeightSource> parseSource(const std::string& text)
+{
+    if (text.empty() || text == "auto")
+        return std::nullopt;
+    for (auto source : {WeightSource::Torchvision, WeightSource::Timm, WeightSource::Lukemelas})
+        if (text == toString(source))
+            return source;
+    throw UsageError("--source must be auto, torchvision, timm or lukemelas, not '" + text + "'");
+}
+
+// Files given by name are always tried; folders are walked (recursively, sorted) for image files.
+std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
+{
+    std::vector<std::string> files;
+    for (const auto& path : paths) {
+        std::error_code ec;
+        if (!fs::is_directory(path, ec)) {
+            files.push_back(path);
+            continue;
+        }
+        std::vector<std::string> found;
+        for (fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
+             !ec && it != end; it.increment(ec))
+            if (it->is_regular_file(ec) && hasImageExtension(it->path().string()))
+                found.push_back(it->path().string());
+        std::sort(found.begin(), found.end());
+        files.insert(files.end(), found.begin(), found.end());
+    }
+    return files;
+}
+
+std::vector<std::string> loadLabels()
+{
+    const std::string path = resourcesDir() + "/" + kLabelsFile;
+    try {
+        return readLabels(path);
+    } catch (const Error& e) {
+        std::cerr << "warning: " << e.what() << "; predictions show class numbers only\n";
+        return {};
+    }
+}
+
+ClassifierOptions classifierOptions(const Arguments& args)
+{
+    ClassifierOptions options;
+    options.model = args.value("model", "efficientnet_b0");
+    options.weights = args.value("weights");
+    options.randomWeights = args.flag("random-weights");
+    options.device = args.value("device", "auto");
+    options.source = parseSource(args.value("source"));
+    if (options.weights.empty() && !options.randomWeights)
+        options.weights = findCachedWeights(options.model);
+    if (options.weights.empty() && !options.randomWeights)
+        throw ConfigError("no weights for " + options.model + ": none given with --weights and none cached in " +
+                          weightsCacheDir() + " or torch.hub's checkpoints folder. Give --weights FILE (a .pth or "
+                          ".safetensors checkpoint), or --random-weights to try the tool (predictions meaningless).");
+    options.labels = loadLabels();
+    return options;
+}
+
+json toJson(const ImageResult& r)
+{
+    json predictions = json::array();
+    for (const auto& p : r.predictions)
+        predictions.push_back({{"index", p.index}, {"label", p.label}, {"probability", p.probability}});
+    return {{"path", r.path}, {"predictions", predictions}, {"error", r.error.empty() ? json(nullptr) : json(r.error)}};
+}
+
+void printBlock(const ImageResult& r)
+{
+    std::cout << r.path << "\n";
+    if (!r.error.empty()) {
+        std::cout << "  error: " << r.error << "\n\n";
+        return;
+    }
+    for (size_t i = 0; i < r.predictions.size(); ++i) {
+        const auto& p = r.predictions[i];
+        std::cout << "  " << std::setw(2) << i + 1 << ". " << std::fixed << std::setprecision(2) << std::setw(6)
+                  << p.probability * 100.0f << "%  " << p.label << " (" << p.index << ")\n";
+    }
+    std::cout << "\n";
+}
+
+} // namespace
+
+std::string resourcesDir()
+{
+    if (const char* dir = std::getenv("EFFICIENTNET_RESOURCES_DIR"); dir && *dir)
+        return dir;
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        for (const auto& candidate : {exe.parent_path() / "../share/efficientnet-libtorch", exe.parent_path() / "resources"})
+            if (fs::exists(candidate / kLabelsFile, ec))
+                return fs::weakly_canonical(candidate, ec).string();
+    }
+    return EFFICIENTNET_SOURCE_RESOURCES;
+}
+
+int runModels(const std::vector<std::string>& argv)
+{
+    const Arguments args(argv, {}, {"json"});
+    json list = json::array();
+    for (const auto& v : allVariants()) {
+        const auto& p = v.preprocessing;
+        list.push_back({{"name", v.name},
+                        {"parameters", v.numParams},
+                        {"input_size", p.cropSize},
+                        {"resize_size", p.resizeSize},
+                        {"interpolation", toString(p.interpolation)},
+                        {"mean", p.mean},
+                        {"std", p.std},
+                        {"timm_names", {(v.headChannels ? "efficientnetv2_" + v.name.substr(16) : v.name),
+                                        "tf_" + (v.headChannels ? "efficientnetv2_" + v.name.substr(16) : v.name)}},
+                        {"lukemelas_name", v.headChannels ? json(nullptr) : json("efficientnet-" + v.name.substr(13))}});
+    }
+    if (args.flag("json")) {
+        std::cout << json{{"models", list}}.dump(2) << "\n";
+        return kExitOk;
+    }
+    std::cout << std::left << std::setw(20) << "model" << std::right << std::setw(13) << "parameters" << std::setw(7)
+              << "input" << "  preprocessing\n";
+    for (const auto& m : list) {
+        std::cout << std::left << std::setw(20) << m["name"].get<std::string>() << std::right << std::setw(13)
+                  << m["parameters"].get<int64_t>() << std::setw(7) << m["input_size"].get<int>() << "  resize "
+                  << m["resize_size"].get<int>() << " " << m["interpolation"].get<std::string>() << ", crop "
+                  << m["input_size"].get<int>() << ", mean " << m["mean"].dump() << " std " << m["std"].dump() << "\n";
+    }
+    std::cout << "timm names (efficientnet_b0, tf_efficientnet_b0, tf_efficientnetv2_s) and lukemelas names "
+                 "(efficientnet-b0) are accepted too; tf_ and lukemelas mean TensorFlow SAME padding.\n";
+    return kExitOk;
+}
+
+int runClassify(const std::vector<std::string>& argv)
+{
+    const Arguments args(argv, {"model", "weights", "topk", "device", "source"}, {"json", "random-weights"});
+    const int topk = args.intValue("topk", kDefaultTopK, 1, kMaxTopK);
+    if (args.positional().empty())
+        throw UsageError("classify needs at least one image or folder");
+    const auto options = classifierOptions(args);
+    Classifier classifier(options);
+    if (options.weights.empty())
+        std::cerr << kRandomWeightsWarning << "\n";
+
+    const bool asJson = args.flag("json");
+    json results = json::array();
+    int failed = 0;
+    const auto files = expandInputs(args.positional());
+    if (files.empty())
+        throw UsageError("no image files found in the given folders");
+    for (const auto& file : files) {
+        ImageResult result{file, {}, {}};
+        try {
+            result.predictions = classifier.classify(decodeImageFile(file), topk);
+        } catch (const std::exception& e) {   // one bad file never stops the batch
+            result.error = e.what();
+            ++failed;
+        }
+        if (asJson)
+            results.push_back(toJson(result));
+        else
+            printBlock(result);
+    }
+    if (asJson) {
+        std::cout << json{{"model", options.model},
+                          {"device", classifier.deviceName()},
+                          {"weights", classifier.weightsDescription()},
+                          {"results", results}}
+                         .dump(2)
+                  << "\n";
+    }
+    if (failed)
+        std::cerr << failed << " of " << files.size() << " inputs could not be classified\n";
+    return failed ? kExitSomeFailed : kExitOk;
+}
+
+int runConvert(const std::vector<std::string>& argv)
+{
+    const Arguments args(argv, {"from", "to", "model", "source"}, {});
+    if (!args.has("from") || !args.has("to"))
+        throw UsageError("convert needs --from FILE and --to FILE.safetensors");
+    if (fs::path(args.value("to")).extension() != ".safetensors")
+        throw UsageError("--to must name a .safetensors file");
+    std::optional<std::string> model;
+    if (args.has("model"))
+        model = args.value("model");
+    const auto result = convertCheckpoint(args.value("from"), args.value("to"), model, parseSource(args.value("source")));
+    std::cout << "wrote " << args.value("to") << ": " << result.tensors << " tensors of " << result.variant
+              << " (read with " << toString(result.source) << " keys, written with torchvision keys)\n";
+    return kExitOk;
+}
+
+} // namespace efficientnet::cli

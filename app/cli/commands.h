@@ -1,0 +1,20 @@
+#pragma once
+#include <string>
+#include <vector>
+
+namespace efficientnet::cli {
+
+// Exit statuses scripts rely on.
+constexpr int kExitOk = 0;
+constexpr int kExitUsage = 1;         // usage errors, a model or weights that cannot be loaded
+constexpr int kExitSomeFailed = 2;    // some inputs could not be classified (each reported)
+
+int runModels(const std::vector<std::string>& args);
+int runClassify(const std::vector<std::string>& args);
+int runConvert(const std::vector<std::string>& args);
+
+// Folder holding imagenet_classes.txt and the sample photos: $EFFICIENTNET_RESOURCES_DIR, the installed share
+// folder beside the executable, or the source tree's resources/.
+std::string resourcesDir();
+
+} // namespace efficientnet::cli

@@ -1,0 +1,52 @@
+// efficientnet-cli: classify images, list models and convert checkpoints from scripts.
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "arguments.h"
+#include "commands.h"
+#include "efficientnet/errors.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage:
+  efficientnet-cli models [--json]
+  efficientnet-cli classify [--model NAME] [--weights FILE] [--random-weights] [--topk K]
+                            [--device auto|cpu|cuda] [--source auto|torchvision|timm|lukemelas] [--json] PATH...
+  efficientnet-cli convert --from FILE --to FILE.safetensors [--model NAME] [--source auto|torchvision|timm|lukemelas]
+
+PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
+from the weights cache. Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
+)";
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    using namespace efficientnet::cli;
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        (args.empty() ? std::cerr : std::cout) << kUsage;
+        return args.empty() ? kExitUsage : kExitOk;
+    }
+    if (args[0] == "--version") {
+        std::cout << "efficientnet-cli " << EFFICIENTNET_VERSION << "\n";
+        return kExitOk;
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    try {
+        if (args[0] == "models")
+            return runModels(rest);
+        if (args[0] == "classify")
+            return runClassify(rest);
+        if (args[0] == "convert")
+            return runConvert(rest);
+        throw UsageError("unknown command '" + args[0] + "'");
+    } catch (const UsageError& e) {
+        std::cerr << "efficientnet-cli: " << e.what() << "\n\n" << kUsage;
+    } catch (const std::exception& e) {   // model, weights or device that cannot be used; c10::Error included
+        std::cerr << "efficientnet-cli: error: " << e.what() << "\n";
+    }
+    return kExitUsage;
+}

@@ -1,0 +1,61 @@
+#pragma once
+// The classifier: a model with its weights on a device, its reference preprocessing and its labels.
+// Torch stays behind this header (pimpl), so the console tool and the app compile without it.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "efficientnet/imaging.h"
+#include "efficientnet/variants.h"
+
+namespace efficientnet {
+
+struct ClassifierOptions {
+    std::string model = "efficientnet_b0";     // any name resolveModelName() accepts
+    std::string weights;                       // checkpoint file; empty: random weights (only with randomWeights)
+    bool randomWeights = false;                // allow running without weights (predictions are meaningless)
+    std::string device = "auto";               // auto | cpu | cuda
+    std::optional<WeightSource> source;        // checkpoint key naming; nullopt: detect from the keys
+    std::vector<std::string> labels;           // class names by index; empty: "class N"
+};
+
+struct Prediction {
+    int index;
+    std::string label;
+    float probability;
+};
+
+// Not thread-safe: one Classifier per thread (the app keeps it on its inference thread).
+class Classifier {
+public:
+    // Builds the model and loads its weights. Throws ConfigError (name, device) or CheckpointError (weights).
+    explicit Classifier(const ClassifierOptions& options);
+    ~Classifier();
+    Classifier(Classifier&&) noexcept;
+    Classifier& operator=(Classifier&&) noexcept;
+
+    // Top-k softmax predictions, highest first.
+    std::vector<Prediction> classify(const Image& image, int topk);
+
+    const ModelName& model() const;
+    std::string deviceName() const;            // "cpu" or "cuda:0 (GPU name)"
+    std::string weightsDescription() const;    // file and detected source, or "random (meaningless)"
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+// Where downloaded weights live: $EFFICIENTNET_CACHE_DIR, else $XDG_CACHE_HOME/efficientnet-libtorch, else
+// ~/.cache/efficientnet-libtorch.
+std::string weightsCacheDir();
+
+// A cached checkpoint for a model name: a .pth or .safetensors file whose name starts with the name (e.g.
+// efficientnet_b0_rwightman-7f5810bc.pth) in the weights cache or torch.hub's checkpoints folder. Empty if none.
+std::string findCachedWeights(const std::string& modelName);
+
+// Reads class names, one per line. Throws Error naming the file.
+std::vector<std::string> readLabels(const std::string& path);
+
+} // namespace efficientnet

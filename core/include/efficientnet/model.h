@@ -1,0 +1,104 @@
+#pragma once
+// EfficientNet B0-B7 and V2-S/M/L as LibTorch modules. Module names reproduce torchvision's state_dict keys
+// (features.S.B.block.K..., classifier.1...), so torchvision checkpoints load one-to-one.
+#include <optional>
+#include <string>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+#include "efficientnet/variants.h"
+
+namespace efficientnet {
+
+struct EfficientNetOptions {
+    explicit EfficientNetOptions(std::string variant) : variant_(std::move(variant)) {}
+    TORCH_ARG(std::string, variant);                     // torchvision name, e.g. "efficientnet_b0"
+    TORCH_ARG(int64_t, numClasses) = 1000;
+    TORCH_ARG(Padding, padding) = Padding::Symmetric;
+    TORCH_ARG(std::optional<double>, bnEps);              // default: the variant's
+    TORCH_ARG(std::optional<double>, dropout);            // default: the variant's
+    TORCH_ARG(std::optional<double>, stochasticDepthProb);
+};
+
+// Shared by every convolution of the network: how it pads and how its BatchNorm behaves.
+struct ConvSettings {
+    Padding padding;
+    double bnEps;
+    double bnMomentum;
+};
+
+// torchvision's Conv2dNormActivation: conv "0" (no bias), BatchNorm "1", optional SiLU. With TensorFlow SAME
+// padding, a strided conv pads asymmetrically from the input size at run time (timm Conv2dSame).
+class ConvNormActivationImpl : public torch::nn::Module {
+public:
+    ConvNormActivationImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, bool activation,
+                           const ConvSettings& settings);
+    torch::Tensor forward(torch::Tensor x);
+
+private:
+    torch::nn::Conv2d m_conv{nullptr};
+    torch::nn::BatchNorm2d m_bn{nullptr};
+    bool m_activation;
+    bool m_dynamicSamePadding;
+};
+TORCH_MODULE(ConvNormActivation);
+
+// Squeeze-and-excitation (torchvision SqueezeExcitation): fc1/fc2 are 1x1 convs with bias; SiLU then sigmoid gate.
+class SqueezeExcitationImpl : public torch::nn::Module {
+public:
+    SqueezeExcitationImpl(int64_t channels, int64_t squeezeChannels);
+    torch::Tensor forward(torch::Tensor x);
+
+private:
+    torch::nn::Conv2d m_fc1{nullptr};
+    torch::nn::Conv2d m_fc2{nullptr};
+};
+TORCH_MODULE(SqueezeExcitation);
+
+// One block of a stage, MBConv or FusedMBConv, as torchvision builds it: `block` is a Sequential whose layers are
+// the keys (expand, depthwise, SE, project for MBConv; fused expand, project for FusedMBConv). The residual with
+// stochastic depth applies when the block keeps shape; stochastic depth is active only in training.
+class MBConvImpl : public torch::nn::Module {
+public:
+    MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, double stochasticDepthProb,
+               const ConvSettings& settings);
+    torch::Tensor forward(torch::Tensor x);
+
+private:
+    torch::nn::Sequential m_block{nullptr};
+    bool m_residual;
+    double m_stochasticDepthProb;
+};
+TORCH_MODULE(MBConv);
+
+// A stage of blocks: features.S. (LibTorch cannot nest a plain Sequential: its forward is a template.)
+class StageImpl : public torch::nn::SequentialImpl {
+public:
+    using SequentialImpl::SequentialImpl;
+    torch::Tensor forward(torch::Tensor x) { return SequentialImpl::forward(x); }
+};
+TORCH_MODULE(Stage);
+
+class EfficientNetImpl : public torch::nn::Module {
+public:
+    explicit EfficientNetImpl(const EfficientNetOptions& options);
+    torch::Tensor forward(torch::Tensor x);            // NCHW float -> logits [N, numClasses]
+    torch::Tensor forwardFeatures(torch::Tensor x);    // before pooling
+    const VariantSpec& spec() const { return *m_spec; }
+    const EfficientNetOptions& options() const { return m_options; }
+
+private:
+    void initializeWeights();   // torchvision's: kaiming-normal fan-out convs, unit BN, uniform(1/sqrt(out)) linear
+
+    EfficientNetOptions m_options;
+    const VariantSpec* m_spec;
+    torch::nn::Sequential m_features{nullptr};
+    torch::nn::Sequential m_classifier{nullptr};
+};
+TORCH_MODULE(EfficientNet);
+
+} // namespace efficientnet

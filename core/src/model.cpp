@@ -1,0 +1,176 @@
+#include "efficientnet/model.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <torch/torch.h>
+
+#include "efficientnet/swish.h"
+
+namespace efficientnet {
+namespace {
+
+constexpr int64_t kInputChannels = 3;
+constexpr int64_t kStemKernel = 3;
+constexpr int64_t kStemStride = 2;
+constexpr int64_t kSqueezeDivisor = 4;   // torchvision: squeeze channels = max(1, block input // 4)
+
+// TensorFlow SAME: output = ceil(in / stride); the padding that needs, split with the extra pixel at the end.
+std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t kernel, int64_t stride)
+{
+    const int64_t out = (in + stride - 1) / stride;
+    const int64_t total = std::max<int64_t>((out - 1) * stride + kernel - in, 0);
+    return {total / 2, total - total / 2};
+}
+
+// Stochastic depth in "row" mode (torchvision.ops.stochastic_depth): drop whole samples, rescale the survivors.
+torch::Tensor stochasticDepth(const torch::Tensor& x, double p)
+{
+    const double survival = 1.0 - p;
+    auto mask = torch::empty({x.size(0), 1, 1, 1}, x.options()).bernoulli_(survival);
+    if (survival > 0.0)
+        mask.div_(survival);
+    return x * mask;
+}
+
+} // namespace
+
+ConvNormActivationImpl::ConvNormActivationImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride,
+                                               int64_t groups, bool activation, const ConvSettings& settings)
+    : m_activation(activation)
+    // Odd kernels at stride 1 pad (k-1)/2 on each side in both families; only strided SAME convs are asymmetric.
+    , m_dynamicSamePadding(settings.padding == Padding::TfSame && stride > 1)
+{
+    const int64_t padding = m_dynamicSamePadding ? 0 : (kernel - 1) / 2;
+    m_conv = register_module("0", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
+                                                        .stride(stride).padding(padding).groups(groups).bias(false)));
+    m_bn = register_module("1", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out)
+                                                           .eps(settings.bnEps).momentum(settings.bnMomentum)));
+}
+
+torch::Tensor ConvNormActivationImpl::forward(torch::Tensor x)
+{
+    if (m_dynamicSamePadding) {
+        const auto kernel = m_conv->options.kernel_size();
+        const auto stride = m_conv->options.stride();
+        const auto [top, bottom] = samePadding(x.size(2), kernel->at(0), stride->at(0));
+        const auto [left, right] = samePadding(x.size(3), kernel->at(1), stride->at(1));
+        if (top || bottom || left || right)
+            x = torch::constant_pad_nd(x, {left, right, top, bottom}, 0);
+    }
+    x = m_bn(m_conv(x));
+    return m_activation ? activation::swish(x) : x;
+}
+
+SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t squeezeChannels)
+{
+    m_fc1 = register_module("fc1", torch::nn::Conv2d(torch::nn::Conv2dOptions(channels, squeezeChannels, 1)));
+    m_fc2 = register_module("fc2", torch::nn::Conv2d(torch::nn::Conv2dOptions(squeezeChannels, channels, 1)));
+}
+
+torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x)
+{
+    auto scale = torch::adaptive_avg_pool2d(x, {1, 1});
+    scale = m_fc2(activation::swish(m_fc1(scale)));
+    return x * torch::sigmoid(scale);
+}
+
+MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, double stochasticDepthProb,
+                       const ConvSettings& settings)
+    : m_residual(stride == 1 && in == config.outChannels)
+    , m_stochasticDepthProb(stochasticDepthProb)
+{
+    const int64_t expanded = scaledChannels(static_cast<int>(in) * config.expandRatio, 1.0);
+    const bool expands = expanded != in;
+    const int64_t k = config.kernel;
+    torch::nn::Sequential block;
+    if (config.kind == BlockKind::MBConv) {
+        if (expands)
+            block->push_back(ConvNormActivation(in, expanded, 1, 1, 1, true, settings));
+        block->push_back(ConvNormActivation(expanded, expanded, k, stride, expanded, true, settings));
+        block->push_back(SqueezeExcitation(expanded, std::max<int64_t>(1, in / kSqueezeDivisor)));
+        block->push_back(ConvNormActivation(expanded, config.outChannels, 1, 1, 1, false, settings));
+    } else if (expands) {
+        block->push_back(ConvNormActivation(in, expanded, k, stride, 1, true, settings));
+        block->push_back(ConvNormActivation(expanded, config.outChannels, 1, 1, 1, false, settings));
+    } else {
+        block->push_back(ConvNormActivation(in, config.outChannels, k, stride, 1, true, settings));
+    }
+    m_block = register_module("block", block);
+}
+
+torch::Tensor MBConvImpl::forward(torch::Tensor x)
+{
+    auto y = m_block->forward(x);
+    if (!m_residual)
+        return y;
+    if (is_training() && m_stochasticDepthProb > 0.0)
+        y = stochasticDepth(y, m_stochasticDepthProb);
+    return y + x;
+}
+
+EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options)
+    : m_options(options)
+    , m_spec(&variant(options.variant()))
+{
+    const ConvSettings settings{options.padding(), options.bnEps().value_or(m_spec->bnEps), m_spec->bnMomentum};
+    const auto stages = scaledStages(*m_spec);
+    const double sdProb = options.stochasticDepthProb().value_or(m_spec->stochasticDepthProb);
+    int totalBlocks = 0;
+    for (const auto& s : stages)
+        totalBlocks += s.repeats;
+
+    torch::nn::Sequential features;
+    features->push_back(ConvNormActivation(kInputChannels, stages.front().inChannels, kStemKernel, kStemStride, 1,
+                                           true, settings));
+    int blockId = 0;
+    for (const auto& stage : stages) {
+        Stage blocks;
+        for (int i = 0; i < stage.repeats; ++i, ++blockId) {
+            // Only a stage's first block strides and changes width (timm builder / torchvision).
+            const int64_t in = i == 0 ? stage.inChannels : stage.outChannels;
+            const int64_t stride = i == 0 ? stage.stride : 1;
+            // Drop probability rises linearly over all blocks (torchvision: p * block_id / total_blocks).
+            blocks->push_back(MBConv(stage, in, stride, sdProb * blockId / totalBlocks, settings));
+        }
+        features->push_back(blocks);
+    }
+    features->push_back(ConvNormActivation(stages.back().outChannels, scaledHeadChannels(*m_spec), 1, 1, 1, true,
+                                           settings));
+    m_features = register_module("features", features);
+
+    torch::nn::Sequential classifier;
+    classifier->push_back(torch::nn::Dropout(torch::nn::DropoutOptions(options.dropout().value_or(m_spec->dropout))));
+    classifier->push_back(torch::nn::Linear(scaledHeadChannels(*m_spec), options.numClasses()));
+    m_classifier = register_module("classifier", classifier);
+    initializeWeights();
+}
+
+torch::Tensor EfficientNetImpl::forwardFeatures(torch::Tensor x) { return m_features->forward(x); }
+
+torch::Tensor EfficientNetImpl::forward(torch::Tensor x)
+{
+    x = torch::adaptive_avg_pool2d(forwardFeatures(x), {1, 1}).flatten(1);
+    return m_classifier->forward(x);
+}
+
+void EfficientNetImpl::initializeWeights()
+{
+    torch::NoGradGuard noGrad;
+    for (auto& module : modules(/*include_self=*/false)) {
+        if (auto* conv = module->as<torch::nn::Conv2d>()) {
+            torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut);
+            if (conv->bias.defined())
+                torch::nn::init::zeros_(conv->bias);
+        } else if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+            torch::nn::init::ones_(bn->weight);
+            torch::nn::init::zeros_(bn->bias);
+        } else if (auto* linear = module->as<torch::nn::Linear>()) {
+            const double range = 1.0 / std::sqrt(static_cast<double>(linear->options.out_features()));
+            torch::nn::init::uniform_(linear->weight, -range, range);
+            torch::nn::init::zeros_(linear->bias);
+        }
+    }
+}
+
+} // namespace efficientnet

@@ -1,0 +1,263 @@
+// efficientnet-cli end to end, as scripts use it: real photos give torchvision's top-5 on the same weights, bad
+// inputs are reported while the rest of the batch is classified, unusable weights exit 1 with a message that names
+// the file and the problem, and the exit statuses and JSON document are as documented.
+#include <QtTest/QtTest>
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include "test_support.h"
+
+using efficientnet::test::referencePath;
+using efficientnet::test::resourcesPath;
+
+namespace {
+
+constexpr int kTimeoutMs = 300000;
+constexpr double kProbabilityTolerance = 0.01;
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+QString ref(const char* name) { return QString::fromStdString(referencePath(name)); }
+
+Run runCli(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment())
+{
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(EFFICIENTNET_CLI), args);
+    if (!process.waitForFinished(kTimeoutMs))
+        qFatal("efficientnet-cli did not finish");
+    Run run;
+    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;   // -1: it crashed
+    run.out = process.readAllStandardOutput();
+    run.err = process.readAllStandardError();
+    return run;
+}
+
+QJsonObject parseJson(const QByteArray& text)
+{
+    QJsonParseError error;
+    const auto doc = QJsonDocument::fromJson(text, &error);
+    if (error.error != QJsonParseError::NoError)
+        qWarning("not JSON: %s\n%s", qPrintable(error.errorString()), text.constData());
+    return doc.object();
+}
+
+// An environment with empty weights caches, so nothing the developer has cached leaks into a test.
+QProcessEnvironment emptyCacheEnv(const QTemporaryDir& dir)
+{
+    auto env = QProcessEnvironment::systemEnvironment();
+    env.insert("EFFICIENTNET_CACHE_DIR", dir.filePath("cache"));
+    env.insert("TORCH_HOME", dir.filePath("torch"));
+    return env;
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void photosGiveTorchvisionsTop5()
+    {
+        QFile file(ref("e2e_reference.json"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const auto reference = QJsonDocument::fromJson(file.readAll()).object();
+        const auto expected = reference["results"].toArray();
+        QVERIFY(expected.size() >= 4);
+        QStringList args{"classify", "--json", "--topk", "5", "--model", "efficientnet_b0", "--weights",
+                         reference["weights"].toString()};
+        for (const auto& r : expected)
+            args << r.toObject()["path"].toString();
+        const auto run = runCli(args);
+        QCOMPARE(run.exitCode, 0);
+        const auto doc = parseJson(run.out);
+        QCOMPARE(doc["model"].toString(), QString("efficientnet_b0"));
+        QCOMPARE(doc["device"].toString(), QString("cpu"));
+        QVERIFY(doc["weights"].toString().contains("e2e_b0.pth"));
+        const auto results = doc["results"].toArray();
+        QCOMPARE(results.size(), expected.size());
+        for (int i = 0; i < results.size(); ++i) {
+            const auto got = results[i].toObject();
+            const auto want = expected[i].toObject();
+            QCOMPARE(got["path"].toString(), want["path"].toString());
+            QVERIFY(got["error"].isNull());
+            const auto predictions = got["predictions"].toArray();
+            const auto top5 = want["top5"].toArray();
+            const auto probabilities = want["probabilities"].toArray();
+            QCOMPARE(predictions.size(), 5);
+            for (int k = 0; k < 5; ++k) {
+                const auto p = predictions[k].toObject();
+                QCOMPARE(p["index"].toInt(), top5[k].toInt());
+                QVERIFY(!p["label"].toString().isEmpty());
+                QVERIFY2(qAbs(p["probability"].toDouble() - probabilities[k].toDouble()) < kProbabilityTolerance,
+                         qPrintable(got["path"].toString()));
+            }
+        }
+    }
+
+    void plainOutputIsOneBlockPerImage()
+    {
+        const auto photo = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        const auto run = runCli({"classify", "--topk", "3", "--weights", ref("e2e_b0.pth"), photo, photo});
+        QCOMPARE(run.exitCode, 0);
+        QCOMPARE(run.out.count(photo.toUtf8()), 2);
+        QCOMPARE(run.out.count("%"), 6);
+    }
+
+    void badImagesAreReportedAndTheRestClassified()
+    {
+        const auto good = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        const QList<QPair<QString, QString>> bad{{ref("images/zero.jpg"), "empty"},
+                                                 {ref("images/truncated.jpg"), "truncated"},
+                                                 {ref("images/not_an_image.jpg"), "not an image"},
+                                                 {ref("images/missing.jpg"), "no such file"}};
+        QStringList args{"classify", "--json", "--weights", ref("e2e_b0.pth"), bad[0].first, good, bad[1].first,
+                         bad[2].first, bad[3].first, good};
+        const auto run = runCli(args);
+        QCOMPARE(run.exitCode, 2);
+        const auto results = parseJson(run.out)["results"].toArray();
+        QCOMPARE(results.size(), 6);
+        QCOMPARE(results[1].toObject()["predictions"].toArray().size(), 5);
+        QCOMPARE(results[5].toObject()["predictions"].toArray().size(), 5);
+        const int badIndex[] = {0, 2, 3, 4};
+        for (int i = 0; i < bad.size(); ++i) {
+            const auto r = results[badIndex[i]].toObject();
+            const auto error = r["error"].toString();
+            QVERIFY2(error.contains(bad[i].first) && error.contains(bad[i].second, Qt::CaseInsensitive), qPrintable(error));
+            QVERIFY(r["predictions"].toArray().isEmpty());
+        }
+    }
+
+    void unusableWeightsExitOneNamingTheFile_data()
+    {
+        QTest::addColumn<QString>("weights");
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("truncated pth") << ref("truncated.pth") << "efficientnet_b0" << "truncated";
+        QTest::newRow("not a checkpoint") << ref("not_a_checkpoint.pth") << "efficientnet_b0" << "not a";
+        QTest::newRow("os.system pickle") << ref("malicious_system.pth") << "efficientnet_b0" << "system";
+        QTest::newRow("eval pickle") << ref("malicious_eval.pth") << "efficientnet_b0" << "eval";
+        QTest::newRow("offset past the end") << ref("bad_offsets.safetensors") << "efficientnet_b0" << "offset";
+        QTest::newRow("overlapping tensors") << ref("overlap.safetensors") << "efficientnet_b0" << "overlap";
+        QTest::newRow("another variant") << ref("efficientnet_b1.pth") << "efficientnet_b0" << "does not fit efficientnet_b0";
+        QTest::newRow("missing file") << ref("no_such_weights.pth") << "efficientnet_b0" << "no such file";
+    }
+
+    void unusableWeightsExitOneNamingTheFile()
+    {
+        QFETCH(QString, weights);
+        QFETCH(QString, model);
+        QFETCH(QString, problem);
+        const auto run = runCli({"classify", "--model", model, "--weights", weights,
+                                 QString::fromStdString(resourcesPath("samples/cat.jpg"))});
+        QCOMPARE(run.exitCode, 1);
+        const QString err = QString::fromUtf8(run.err);
+        QVERIFY2(err.contains(weights) && err.contains(problem, Qt::CaseInsensitive), qPrintable(err));
+        QVERIFY(!QFile::exists(ref("PWNED")));
+    }
+
+    void withoutWeightsItRefusesUnlessRandomIsAsked()
+    {
+        QTemporaryDir dir;
+        const auto env = emptyCacheEnv(dir);
+        const auto photo = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        auto run = runCli({"classify", photo}, env);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains("--random-weights") && run.err.contains("--weights"), run.err.constData());
+        run = runCli({"classify", "--json", "--random-weights", photo}, env);
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.err.contains("mean nothing"), run.err.constData());
+        QVERIFY(parseJson(run.out)["weights"].toString().contains("meaningless"));
+    }
+
+    void cachedWeightsAreFoundByModelName()
+    {
+        QTemporaryDir dir;
+        const auto env = emptyCacheEnv(dir);
+        QVERIFY(QDir().mkpath(dir.filePath("cache")));
+        QVERIFY(QFile::copy(ref("e2e_b0.pth"), dir.filePath("cache/efficientnet_b0_test-0123abcd.pth")));
+        const auto photo = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        const auto cached = runCli({"classify", "--json", photo}, env);
+        const auto explicitWeights = runCli({"classify", "--json", "--weights", ref("e2e_b0.pth"), photo}, env);
+        QCOMPARE(cached.exitCode, 0);
+        QVERIFY(parseJson(cached.out)["weights"].toString().contains("efficientnet_b0_test-0123abcd.pth"));
+        QCOMPARE(parseJson(cached.out)["results"], parseJson(explicitWeights.out)["results"]);
+        // Another model's name does not pick up b0's file.
+        QCOMPARE(runCli({"classify", "--model", "efficientnet_b1", photo}, env).exitCode, 1);
+    }
+
+    void convertThenClassifyGivesTheSameAnswers()
+    {
+        QTemporaryDir dir;
+        const auto out = dir.filePath("b0.safetensors");
+        const auto convert = runCli({"convert", "--from", ref("efficientnet_b0.lukemelas.pth"), "--to", out,
+                                     "--model", "efficientnet-b0"});
+        QCOMPARE(convert.exitCode, 0);
+        QVERIFY2(convert.out.contains("lukemelas"), convert.out.constData());
+        const auto photo = QString::fromStdString(resourcesPath("samples/coffee.jpg"));
+        const auto a = runCli({"classify", "--json", "--model", "efficientnet-b0", "--weights", out, photo});
+        const auto b = runCli({"classify", "--json", "--model", "efficientnet-b0", "--weights",
+                               ref("efficientnet_b0.lukemelas.pth"), photo});
+        QCOMPARE(a.exitCode, 0);
+        QCOMPARE(parseJson(a.out)["results"], parseJson(b.out)["results"]);
+        // Refused: a target that is not .safetensors, and weights that fit no variant.
+        QCOMPARE(runCli({"convert", "--from", ref("efficientnet_b0.pth"), "--to", dir.filePath("x.pth")}).exitCode, 1);
+        QCOMPARE(runCli({"convert", "--from", ref("bad_offsets.safetensors"), "--to", dir.filePath("y.safetensors")}).exitCode, 1);
+        QVERIFY(!QFile::exists(dir.filePath("y.safetensors")));
+    }
+
+    void modelsListsEveryVariantWithTorchvisionsParameterCount()
+    {
+        const auto run = runCli({"models", "--json"});
+        QCOMPARE(run.exitCode, 0);
+        const auto models = parseJson(run.out)["models"].toArray();
+        QCOMPARE(models.size(), 11);
+        for (const auto& m : models) {
+            const auto model = m.toObject();
+            QFile file(ref((model["name"].toString() + ".json").toUtf8().constData()));
+            QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+            const auto reference = QJsonDocument::fromJson(file.readAll()).object();
+            QCOMPARE(model["parameters"].toDouble(), reference["num_params"].toDouble());
+            QCOMPARE(model["input_size"].toInt(), reference["input_shape"].toArray()[2].toInt());
+        }
+        QCOMPARE(runCli({"models"}).exitCode, 0);
+    }
+
+    void usageErrorsExitOne_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("no command") << QStringList{} << "usage";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << "unknown command";
+        QTest::newRow("unknown option") << QStringList{"classify", "--colour", "x.jpg"} << "unknown option --colour";
+        QTest::newRow("bad topk") << QStringList{"classify", "--topk", "0", "--random-weights", "x.jpg"} << "--topk";
+        QTest::newRow("no paths") << QStringList{"classify", "--random-weights"} << "at least one";
+        QTest::newRow("unknown model") << QStringList{"classify", "--model", "resnet50", "--random-weights", "x.jpg"}
+                                       << "unknown model 'resnet50'";
+        QTest::newRow("unknown device") << QStringList{"classify", "--device", "tpu", "--random-weights", "x.jpg"}
+                                        << "unknown device";
+        QTest::newRow("bad source") << QStringList{"classify", "--source", "keras", "--random-weights", "x.jpg"}
+                                    << "--source";
+    }
+
+    void usageErrorsExitOne()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        const auto run = runCli(args);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(QString::fromUtf8(run.err).contains(message), run.err.constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"
