@@ -1,0 +1,80 @@
+// Image decoding applies EXIF orientation and refuses bad files with a message naming them; preprocessing gives
+// the reference transform's geometry and normalisation.
+#include <torch/torch.h>
+
+#include <QtTest/QtTest>
+
+#include "efficientnet/errors.h"
+#include "efficientnet/imaging.h"
+#include "efficientnet/preprocess.h"
+#include "test_support.h"
+
+using namespace efficientnet;
+using efficientnet::test::referencePath;
+using efficientnet::test::resourcesPath;
+
+class TestImaging : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void exifOrientationIsApplied()
+    {
+        // The generator stored the cat photo's pixels rotated by 90 degrees with an EXIF tag that undoes it.
+        const auto upright = decodeImageFile(resourcesPath("samples/cat.jpg"));
+        const auto tagged = decodeImageFile(referencePath("images/exif_rotated.jpg"));
+        QCOMPARE(tagged.width, upright.width);
+        QCOMPARE(tagged.height, upright.height);
+        QVERIFY(upright.width != upright.height);
+        QCOMPARE(static_cast<int>(tagged.rgb.size()), upright.width * upright.height * 3);
+    }
+
+    void badFilesAreRefusedByName_data()
+    {
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("empty") << QString::fromStdString(referencePath("images/zero.jpg")) << "empty";
+        QTest::newRow("truncated") << QString::fromStdString(referencePath("images/truncated.jpg")) << "truncated";
+        QTest::newRow("text") << QString::fromStdString(referencePath("images/not_an_image.jpg")) << "not an image";
+        QTest::newRow("folder") << QString::fromStdString(referencePath("images")) << "folder";
+        QTest::newRow("missing") << QString::fromStdString(referencePath("images/none.png")) << "no such file";
+    }
+
+    void badFilesAreRefusedByName()
+    {
+        QFETCH(QString, file);
+        QFETCH(QString, problem);
+        try {
+            decodeImageFile(file.toStdString());
+            QFAIL("decoded a bad file");
+        } catch (const ImageError& e) {
+            const QString message = e.what();
+            QVERIFY2(message.startsWith(file) && message.contains(problem), qPrintable(message));
+        }
+    }
+
+    void preprocessingResizesTheShorterSideCropsAndNormalises()
+    {
+        Image grey;
+        grey.width = 500;
+        grey.height = 300;
+        grey.rgb.assign(static_cast<size_t>(grey.width * grey.height * 3), 128);
+        const auto& p = variant("efficientnet_b0").preprocessing;
+        const auto x = preprocess(grey, p);
+        QCOMPARE(x.sizes().vec(), (std::vector<int64_t>{3, p.cropSize, p.cropSize}));
+        for (int c = 0; c < 3; ++c) {
+            const float expected = (128.0f / 255.0f - p.mean[c]) / p.std[c];
+            QVERIFY(torch::allclose(x[c], torch::full_like(x[c], expected), 1e-5, 1e-5));
+        }
+    }
+
+    void imageExtensions()
+    {
+        QVERIFY(hasImageExtension("a/b/photo.JPG"));
+        QVERIFY(hasImageExtension("x.webp"));
+        QVERIFY(!hasImageExtension("weights.pth"));
+        QVERIFY(!hasImageExtension("README"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestImaging)
+#include "test_imaging.moc"
