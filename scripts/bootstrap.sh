@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libtorch-dev nlohmann-json3-dev libopencv-dev
+  libcurl4-openssl-dev libssl-dev   # efficientnet-cli download (optional: the build goes on without them)
   qt6-base-dev
   python3-torch python3-torchvision python3-numpy python3-pil   # the reference implementation for the tests
 )

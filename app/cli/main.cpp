@@ -15,9 +15,11 @@ constexpr const char* kUsage = R"(usage:
   efficientnet-cli classify [--model NAME] [--weights FILE] [--random-weights] [--topk K]
                             [--device auto|cpu|cuda] [--source auto|torchvision|timm|lukemelas] [--json] PATH...
   efficientnet-cli convert --from FILE --to FILE.safetensors [--model NAME] [--source auto|torchvision|timm|lukemelas]
+  efficientnet-cli download NAME [--registry FILE] [--cache-dir DIR] [--source torchvision|timm|lukemelas]
 
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
 from the weights cache. Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
+download fetches a model's pretrained weights into that cache (SHA-256 verified) and prints the file's path.
 )";
 
 } // namespace
@@ -42,6 +44,8 @@ int main(int argc, char** argv)
             return runClassify(rest);
         if (args[0] == "convert")
             return runConvert(rest);
+        if (args[0] == "download")
+            return runDownload(rest);
         throw UsageError("unknown command '" + args[0] + "'");
     } catch (const UsageError& e) {
         std::cerr << "efficientnet-cli: " << e.what() << "\n\n" << kUsage;

@@ -39,4 +39,16 @@ public:
     using Error::Error;
 };
 
+// A download that failed: an HTTP error, a connection failure, a truncated transfer, a hash mismatch, a cancel.
+// The partial file is kept for resuming where that makes sense (never after a hash mismatch).
+class DownloadError : public Error {
+public:
+    DownloadError(const std::string& url, const std::string& problem)
+        : Error(url + ": " + problem), m_url(url) {}
+    const std::string& url() const { return m_url; }
+
+private:
+    std::string m_url;
+};
+
 } // namespace efficientnet
