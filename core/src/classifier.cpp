@@ -1,11 +1,16 @@
 #include "efficientnet/classifier.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include <torch/torch.h>
 
+#include "cuda_support.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/inference.h"
 #include "efficientnet/model.h"
 #include "efficientnet/preprocess.h"
 #include "efficientnet/weights.h"
@@ -31,6 +36,13 @@ torch::Device chooseDevice(const std::string& device)
     throw ConfigError("unknown device '" + device + "'; use auto, cpu or cuda");
 }
 
+Precision choosePrecision(const std::string& precision, const torch::Device& device)
+{
+    if (precision == "auto")
+        return device.is_cuda() ? Precision::Float16 : Precision::Float32;
+    return parsePrecision(precision);
+}
+
 std::string envOr(const char* name, const std::string& fallback)
 {
     const char* value = std::getenv(name);
@@ -52,15 +64,73 @@ bool namesModel(const std::string& file, const std::string& model)
     return next == '.' || next == '_' || next == '-';
 }
 
+size_t pixelBytes(const Image& image) { return static_cast<size_t>(image.width) * image.height * 3; }
+
 } // namespace
 
 struct Classifier::Impl {
     ModelName name;
     torch::Device device = torch::kCPU;
-    EfficientNet model{nullptr};
+    std::unique_ptr<InferenceModel> engine;
+    std::unique_ptr<cuda::Stream> stream;
     std::vector<std::string> labels;
     std::string weights;
+    torch::Tensor pinned;          // reused host staging buffer for uploads (grows, never shrinks)
+    std::mutex mutex;
+
+    torch::Tensor uploadAndPreprocess(const std::vector<Image>& images, StageTimes& times);
+    torch::Tensor preprocessOnHost(const std::vector<Image>& images);
 };
+
+// CUDA input path: all pixels into one pinned buffer, one asynchronous copy on the engine's stream, then
+// resize/crop/normalise on the GPU, one batched call per distinct frame size.
+torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<Image>& images, StageTimes& times)
+{
+    size_t total = 0;
+    for (const auto& image : images)
+        total += pixelBytes(image);
+    if (!pinned.defined() || static_cast<size_t>(pinned.numel()) < total)
+        pinned = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+    cuda::StageClock clock(true);
+    auto* dst = pinned.data_ptr<std::uint8_t>();
+    std::vector<size_t> offsets;
+    for (const auto& image : images) {
+        offsets.push_back(static_cast<size_t>(dst - pinned.data_ptr<std::uint8_t>()));
+        std::memcpy(dst, image.rgb.data(), pixelBytes(image));
+        dst += pixelBytes(image);
+    }
+    const auto onDevice = pinned.narrow(0, 0, static_cast<int64_t>(total)).to(device, /*non_blocking=*/true);
+    clock.mark();
+
+    const auto& p = name.spec->preprocessing;
+    auto batch = torch::empty({static_cast<int64_t>(images.size()), 3, p.cropSize, p.cropSize},
+                              torch::TensorOptions().device(device));
+    // Group equally sized frames (a camera's) so that they are preprocessed in one call.
+    std::map<std::pair<int, int>, std::vector<int64_t>> groups;
+    for (size_t i = 0; i < images.size(); ++i)
+        groups[{images[i].height, images[i].width}].push_back(static_cast<int64_t>(i));
+    for (const auto& [size, members] : groups) {
+        std::vector<torch::Tensor> frames;
+        for (const auto i : members)
+            frames.push_back(onDevice.narrow(0, static_cast<int64_t>(offsets[i]), static_cast<int64_t>(pixelBytes(images[i])))
+                                 .view({size.first, size.second, 3}));
+        const auto indices = torch::tensor(members, torch::TensorOptions().device(device));
+        batch.index_copy_(0, indices, preprocessBatch(torch::stack(frames), p));
+    }
+    clock.mark();
+    const auto ms = clock.elapsedMs();
+    times.uploadMs = ms[0];
+    times.preprocessMs = ms[1];
+    return batch;
+}
+
+torch::Tensor Classifier::Impl::preprocessOnHost(const std::vector<Image>& images)
+{
+    std::vector<torch::Tensor> tensors;
+    for (const auto& image : images)
+        tensors.push_back(preprocess(image, name.spec->preprocessing));
+    return torch::stack(tensors);
+}
 
 Classifier::Classifier(const ClassifierOptions& options)
     : m_impl(std::make_unique<Impl>())
@@ -69,10 +139,10 @@ Classifier::Classifier(const ClassifierOptions& options)
     d.name = resolveModelName(options.model);
     d.device = chooseDevice(options.device);
     d.labels = options.labels;
-    d.model = EfficientNet(EfficientNetOptions(d.name.spec->name).padding(d.name.padding).bnEps(d.name.bnEps));
+    EfficientNet model(EfficientNetOptions(d.name.spec->name).padding(d.name.padding).bnEps(d.name.bnEps));
     if (!options.weights.empty()) {
         // Without an explicit source, a checkpoint's keys tell; the model name's hint is only the fallback.
-        const auto loaded = loadWeights(d.model, options.weights, options.source);
+        const auto loaded = loadWeights(model, options.weights, options.source);
         d.weights = options.weights + " (" + toString(loaded.source) + " keys)";
     } else if (options.randomWeights) {
         d.weights = "random (predictions are meaningless)";
@@ -80,8 +150,19 @@ Classifier::Classifier(const ClassifierOptions& options)
         throw ConfigError("no weights for " + options.model + ": give --weights FILE, put a checkpoint in " +
                           weightsCacheDir() + ", or pass --random-weights to run on random weights");
     }
-    d.model->eval();
-    d.model->to(d.device);
+    InferenceOptions inference;
+    inference.device = d.device;
+    inference.precision = choosePrecision(options.precision, d.device);
+    inference.channelsLast = options.channelsLast && d.device.is_cuda();   // slower on the CPU (oneDNN reorders)
+    inference.cudaGraphs = options.cudaGraphs;
+    if (d.device.is_cuda())
+        d.stream = std::make_unique<cuda::Stream>(d.device.index());
+    d.engine = std::make_unique<InferenceModel>(model, inference);
+    if (options.warmup) {
+        const int size = d.name.spec->preprocessing.cropSize;
+        Image blank{size, size, std::vector<std::uint8_t>(static_cast<size_t>(size) * size * 3, 0)};
+        classify(blank, 1);
+    }
 }
 
 Classifier::~Classifier() = default;
@@ -90,28 +171,69 @@ Classifier& Classifier::operator=(Classifier&&) noexcept = default;
 
 std::vector<Prediction> Classifier::classify(const Image& image, int topk)
 {
+    return std::move(classifyBatch({image}, topk).predictions.front());
+}
+
+Classifier::BatchResult Classifier::classifyBatch(const std::vector<Image>& images, int topk)
+{
     auto& d = *m_impl;
+    BatchResult result;
+    if (images.empty())
+        return result;
+    std::lock_guard lock(d.mutex);
     c10::InferenceMode inference;
-    const auto input = preprocess(image, d.name.spec->preprocessing).unsqueeze(0).to(d.device);
-    const auto probabilities = torch::softmax(d.model->forward(input), 1)[0].to(torch::kCPU);
-    const auto k = std::clamp<int64_t>(topk, 1, probabilities.size(0));
-    const auto [values, indices] = probabilities.topk(k);
-    std::vector<Prediction> predictions;
-    for (int64_t i = 0; i < k; ++i) {
-        const int index = static_cast<int>(indices[i].item<int64_t>());
-        const bool named = index < static_cast<int>(d.labels.size());
-        predictions.push_back({index, named ? d.labels[index] : "class " + std::to_string(index), values[i].item<float>()});
+    const bool onCuda = d.device.is_cuda();
+    std::optional<cuda::StreamScope> streamScope;
+    if (onCuda)
+        streamScope.emplace(*d.stream);
+
+    torch::Tensor input;
+    cuda::StageClock clock(onCuda);
+    if (onCuda) {
+        input = d.uploadAndPreprocess(images, result.times);
+    } else {
+        input = d.preprocessOnHost(images);
+        clock.mark();
     }
-    return predictions;
+    const auto logits = d.engine->forward(input);
+    clock.mark();
+    const auto probabilities = torch::softmax(logits, 1);
+    const auto k = std::clamp<int64_t>(topk, 1, probabilities.size(1));
+    const auto top = probabilities.topk(k);
+    const auto values = std::get<0>(top).to(torch::kCPU);
+    const auto indices = std::get<1>(top).to(torch::kCPU);
+    clock.mark();
+    const auto ms = clock.elapsedMs();
+    if (!onCuda)
+        result.times.preprocessMs = ms[0];
+    result.times.forwardMs = ms[ms.size() - 2];
+    result.times.postprocessMs = ms[ms.size() - 1];
+
+    const auto v = values.accessor<float, 2>();
+    const auto ix = indices.accessor<int64_t, 2>();
+    for (int64_t n = 0; n < values.size(0); ++n) {
+        std::vector<Prediction> predictions;
+        for (int64_t i = 0; i < k; ++i) {
+            const int index = static_cast<int>(ix[n][i]);
+            const bool named = index < static_cast<int>(d.labels.size());
+            predictions.push_back({index, named ? d.labels[index] : "class " + std::to_string(index), v[n][i]});
+        }
+        result.predictions.push_back(std::move(predictions));
+    }
+    return result;
 }
 
 const ModelName& Classifier::model() const { return m_impl->name; }
 
 std::string Classifier::deviceName() const
 {
-    return m_impl->device.str();
+    if (!m_impl->device.is_cuda())
+        return "cpu";
+    return m_impl->device.str() + " (" + cuda::deviceName(m_impl->device.index()) + ")";
 }
 
+std::string Classifier::precision() const { return toString(m_impl->engine->options().precision); }
+int Classifier::inputSize() const { return m_impl->name.spec->preprocessing.cropSize; }
 std::string Classifier::weightsDescription() const { return m_impl->weights; }
 
 std::string weightsCacheDir()

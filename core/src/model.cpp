@@ -40,10 +40,10 @@ ConvNormActivationImpl::ConvNormActivationImpl(int64_t in, int64_t out, int64_t 
     : m_activation(activation)
     // Odd kernels at stride 1 pad (k-1)/2 on each side in both families; only strided SAME convs are asymmetric.
     , m_dynamicSamePadding(settings.padding == Padding::TfSame && stride > 1)
+    , m_padding(m_dynamicSamePadding ? 0 : (kernel - 1) / 2)
 {
-    const int64_t padding = m_dynamicSamePadding ? 0 : (kernel - 1) / 2;
     m_conv = register_module("0", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, kernel)
-                                                        .stride(stride).padding(padding).groups(groups).bias(false)));
+                                                        .stride(stride).padding(m_padding).groups(groups).bias(false)));
     m_bn = register_module("1", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(out)
                                                            .eps(settings.bnEps).momentum(settings.bnMomentum)));
 }
@@ -56,10 +56,45 @@ torch::Tensor ConvNormActivationImpl::forward(torch::Tensor x)
         const auto [top, bottom] = samePadding(x.size(2), kernel->at(0), stride->at(0));
         const auto [left, right] = samePadding(x.size(3), kernel->at(1), stride->at(1));
         if (top || bottom || left || right)
-            x = torch::constant_pad_nd(x, {left, right, top, bottom}, 0);
+            x = torch::constant_pad_nd(x.is_mkldnn() ? x.to_dense() : x, {left, right, top, bottom}, 0);
+    }
+    if (m_foldedWeight.defined()) {
+        const auto& o = m_conv->options;
+        const std::vector<int64_t> padding{m_padding, m_padding};
+        if (m_mkldnn) {
+            // A projection (no activation) hands its oneDNN-layout output on as it is: the residual add and the
+            // next block's first conv take it without two layout conversions.
+            x = at::mkldnn_convolution(x.is_mkldnn() ? x : x.to_mkldnn(), m_foldedWeight, m_foldedBias, padding,
+                                       o.stride(), o.dilation(), o.groups());
+            if (!m_activation)
+                return x;
+            x = x.to_dense();
+        } else
+            x = torch::conv2d(x, m_foldedWeight, m_foldedBias, o.stride(), padding, o.dilation(), o.groups());
+        return m_activation ? torch::silu_(x) : x;
     }
     x = m_bn(m_conv(x));
     return m_activation ? activation::swish(x) : x;
+}
+
+void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast)
+{
+    torch::NoGradGuard noGrad;
+    const auto scale = m_bn->weight.to(torch::kFloat) / torch::sqrt(m_bn->running_var.to(torch::kFloat) + m_bn->options.eps());
+    auto weight = m_conv->weight.to(torch::kFloat) * scale.view({-1, 1, 1, 1});
+    const auto bias = m_bn->bias.to(torch::kFloat) - m_bn->running_mean.to(torch::kFloat) * scale;
+    m_mkldnn = device.is_cpu() && dtype == torch::kFloat && at::hasMKLDNN();
+    if (m_mkldnn) {
+        const auto& o = m_conv->options;
+        const std::vector<int64_t> padding{m_padding, m_padding};
+        m_foldedWeight = at::mkldnn_reorder_conv2d_weight(weight.contiguous().to_mkldnn(), padding, o.stride(),
+                                                          o.dilation(), o.groups());
+        m_foldedBias = bias.to_mkldnn();
+        return;
+    }
+    weight = weight.to(device, dtype);
+    m_foldedWeight = channelsLast ? weight.contiguous(torch::MemoryFormat::ChannelsLast) : weight.contiguous();
+    m_foldedBias = bias.to(device, dtype);
 }
 
 SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t squeezeChannels)
@@ -70,9 +105,14 @@ SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t channels, int64_t squeezeCh
 
 torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x)
 {
-    auto scale = torch::adaptive_avg_pool2d(x, {1, 1});
-    scale = m_fc2(activation::swish(m_fc1(scale)));
-    return x * torch::sigmoid(scale);
+    // fc1/fc2 are 1x1 convs on a 1x1 map (torchvision's keys), i.e. matrix products: run them as such, which is
+    // several times cheaper than a convolution call on the CPU and the same arithmetic.
+    auto scale = x.mean({2, 3});
+    scale = activation::swish(torch::linear(scale, m_fc1->weight.flatten(1), m_fc1->bias));
+    scale = torch::sigmoid(torch::linear(scale, m_fc2->weight.flatten(1), m_fc2->bias));
+    scale = scale.view({scale.size(0), scale.size(1), 1, 1});
+    // Without autograd the gate can overwrite its input (nothing else reads it).
+    return torch::GradMode::is_enabled() ? x * scale : x.mul_(scale);
 }
 
 MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, double stochasticDepthProb,
@@ -106,6 +146,8 @@ torch::Tensor MBConvImpl::forward(torch::Tensor x)
         return y;
     if (is_training() && m_stochasticDepthProb > 0.0)
         y = stochasticDepth(y, m_stochasticDepthProb);
+    if (y.is_mkldnn() != x.is_mkldnn())   // CPU inference form: a fused conv without projection returns dense
+        x = y.is_mkldnn() ? x.to_mkldnn() : x.to_dense();
     return y + x;
 }
 
@@ -146,12 +188,27 @@ EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options)
     initializeWeights();
 }
 
-torch::Tensor EfficientNetImpl::forwardFeatures(torch::Tensor x) { return m_features->forward(x); }
+torch::Tensor EfficientNetImpl::forwardFeatures(torch::Tensor x)
+{
+    if (m_channelsLast.value_or(false))
+        x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    return m_features->forward(x);
+}
 
 torch::Tensor EfficientNetImpl::forward(torch::Tensor x)
 {
     x = torch::adaptive_avg_pool2d(forwardFeatures(x), {1, 1}).flatten(1);
     return m_classifier->forward(x);
+}
+
+void EfficientNetImpl::prepareForInference(const torch::Device& device, torch::ScalarType dtype, bool channelsLast)
+{
+    eval();
+    for (auto& module : modules(/*include_self=*/false))
+        if (auto* cna = module->as<ConvNormActivation>())
+            cna->foldBatchNorm(device, dtype, channelsLast);
+    to(device, dtype);
+    m_channelsLast = channelsLast;
 }
 
 void EfficientNetImpl::initializeWeights()

@@ -31,16 +31,17 @@ at::Tensor resizeLikePil(at::Tensor x, int64_t h, int64_t w, Interpolation inter
 
 } // namespace
 
-torch::Tensor preprocess(const Image& image, const Preprocessing& p)
+torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& p)
 {
-    auto x = torch::from_blob(const_cast<std::uint8_t*>(image.rgb.data()), {image.height, image.width, 3}, torch::kUInt8)
-                 .permute({2, 0, 1})
-                 .unsqueeze(0)
-                 .to(torch::kFloat32);
+    TORCH_CHECK(frames.dim() == 4 && frames.size(3) == 3 && frames.scalar_type() == torch::kUInt8,
+                "preprocessBatch expects uint8 NHWC RGB frames");
+    const int64_t height = frames.size(1);
+    const int64_t width = frames.size(2);
+    auto x = frames.permute({0, 3, 1, 2}).to(torch::kFloat32);
     // torchvision Resize(size): the shorter side becomes `size`, the longer int(size * long / short).
-    const bool wide = image.width >= image.height;
-    const int64_t shortSide = wide ? image.height : image.width;
-    const int64_t longSide = wide ? image.width : image.height;
+    const bool wide = width >= height;
+    const int64_t shortSide = wide ? height : width;
+    const int64_t longSide = wide ? width : height;
     const int64_t resizedLong = static_cast<int64_t>(static_cast<double>(p.resizeSize) * longSide / shortSide);
     const int64_t h = wide ? p.resizeSize : resizedLong;
     const int64_t w = wide ? resizedLong : p.resizeSize;
@@ -48,11 +49,19 @@ torch::Tensor preprocess(const Image& image, const Preprocessing& p)
     // torchvision CenterCrop: offsets int(round((size - crop) / 2)), Python's round-half-to-even.
     const int64_t top = static_cast<int64_t>(std::nearbyint((h - p.cropSize) / 2.0));
     const int64_t left = static_cast<int64_t>(std::nearbyint((w - p.cropSize) / 2.0));
-    x = x.index({0, torch::indexing::Slice(), torch::indexing::Slice(top, top + p.cropSize),
-                 torch::indexing::Slice(left, left + p.cropSize)});
-    const auto mean = torch::tensor({p.mean[0], p.mean[1], p.mean[2]}).view({3, 1, 1});
-    const auto std = torch::tensor({p.std[0], p.std[1], p.std[2]}).view({3, 1, 1});
+    using torch::indexing::Slice;
+    x = x.index({Slice(), Slice(), Slice(top, top + p.cropSize), Slice(left, left + p.cropSize)});
+    const auto options = torch::TensorOptions().device(x.device());
+    const auto mean = torch::tensor({p.mean[0], p.mean[1], p.mean[2]}, options).view({1, 3, 1, 1});
+    const auto std = torch::tensor({p.std[0], p.std[1], p.std[2]}, options).view({1, 3, 1, 1});
     return ((x / kMaxChannelValue - mean) / std).contiguous();
+}
+
+torch::Tensor preprocess(const Image& image, const Preprocessing& p)
+{
+    const auto frame = torch::from_blob(const_cast<std::uint8_t*>(image.rgb.data()), {1, image.height, image.width, 3},
+                                        torch::kUInt8);
+    return preprocessBatch(frame, p)[0];
 }
 
 } // namespace efficientnet

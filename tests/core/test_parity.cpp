@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "efficientnet/convert.h"
+#include "efficientnet/inference.h"
 #include "efficientnet/model.h"
 #include "efficientnet/weights.h"
 #include "test_support.h"
@@ -22,8 +23,11 @@ constexpr double kTolerance = 1e-4;
 constexpr int64_t kBatch = 2;
 constexpr int64_t kClasses = 1000;
 
+enum class Form { Training, Inference };   // the module as built, or prepared by InferenceModel (BN folded)
+
 // Builds the model a name stands for (padding and BN eps included), loads the weights, runs the reference input.
-torch::Tensor logitsFor(const std::string& modelName, const std::string& weights, const std::string& inputVariant)
+torch::Tensor logitsFor(const std::string& modelName, const std::string& weights, const std::string& inputVariant,
+                        Form form = Form::Training)
 {
     const auto name = resolveModelName(modelName);
     EfficientNet model(EfficientNetOptions(name.spec->name).padding(name.padding).bnEps(name.bnEps));
@@ -32,6 +36,8 @@ torch::Tensor logitsFor(const std::string& modelName, const std::string& weights
     const int64_t size = name.spec->preprocessing.cropSize;
     auto values = readFloats(referencePath(inputVariant + ".input.f32"));
     const auto input = torch::from_blob(values.data(), {kBatch, 3, size, size}).clone();
+    if (form == Form::Inference)
+        return InferenceModel(model, InferenceOptions{}).forward(input);   // CPU fp32: folded BN, oneDNN
     c10::InferenceMode inference;
     return model->forward(input);
 }
@@ -75,6 +81,29 @@ private Q_SLOTS:
         QFETCH(QString, weights);
         const auto v = variant.toStdString();
         compareLogits(logitsFor(v, referencePath(weights.toStdString()), v), referenceLogits(v + ".logits.f32"));
+    }
+
+    void inferenceFormMatchesReference_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("variant");
+        QTest::addColumn<QString>("logits");
+        for (const auto& v : allVariants()) {
+            const auto name = QString::fromStdString(v.name);
+            QTest::newRow(qPrintable(name)) << name << name << name + ".logits.f32";
+        }
+        QTest::newRow("efficientnet-b0 (SAME)") << "efficientnet-b0" << "efficientnet_b0" << "efficientnet_b0.same.logits.f32";
+    }
+
+    // BatchNorm folded into the convolutions and the CPU's oneDNN path give the reference logits too.
+    void inferenceFormMatchesReference()
+    {
+        QFETCH(QString, model);
+        QFETCH(QString, variant);
+        QFETCH(QString, logits);
+        const auto v = variant.toStdString();
+        compareLogits(logitsFor(model.toStdString(), referencePath(v + ".pth"), v, Form::Inference),
+                      referenceLogits(logits.toStdString()));
     }
 
     void otherSourcesAndFormatsMatchReference_data()

@@ -18,6 +18,19 @@ struct ClassifierOptions {
     std::string device = "auto";               // auto | cpu | cuda
     std::optional<WeightSource> source;        // checkpoint key naming; nullopt: detect from the keys
     std::vector<std::string> labels;           // class names by index; empty: "class N"
+    std::string precision = "auto";            // auto (fp16 on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
+    bool cudaGraphs = true;                    // replay a CUDA graph per batch size
+    bool channelsLast = true;
+    bool warmup = true;                        // run (and on CUDA capture) batch 1 once at load
+};
+
+// Milliseconds per stage of one call. decode is filled by callers that decode (the classifier gets pixels).
+struct StageTimes {
+    double decodeMs = 0;
+    double preprocessMs = 0;
+    double uploadMs = 0;        // host-to-device copy (CUDA)
+    double forwardMs = 0;
+    double postprocessMs = 0;   // softmax, top-k, copy back
 };
 
 struct Prediction {
@@ -26,7 +39,10 @@ struct Prediction {
     float probability;
 };
 
-// Not thread-safe: one Classifier per thread (the app keeps it on its inference thread).
+// Threading contract: every public member may be called from any thread; calls that run the model are
+// serialised by an internal mutex (one model, one CUDA stream), so many callers can share one Classifier and each
+// gets its own answers. Construct it on the thread that will run most inference: CUDA state (stream, graphs)
+// is created lazily on first use.
 class Classifier {
 public:
     // Builds the model and loads its weights. Throws ConfigError (name, device) or CheckpointError (weights).
@@ -38,6 +54,16 @@ public:
     // Top-k softmax predictions, highest first.
     std::vector<Prediction> classify(const Image& image, int topk);
 
+    struct BatchResult {
+        std::vector<std::vector<Prediction>> predictions;   // one list per image, in order
+        StageTimes times;
+    };
+    // Many images in one forward. On CUDA the uint8 pixels go through pinned memory to the GPU, where they are
+    // resized, cropped and normalised; equally sized frames are preprocessed as one batch.
+    BatchResult classifyBatch(const std::vector<Image>& images, int topk);
+
+    std::string precision() const;             // fp32 | fp16 | bf16
+    int inputSize() const;                     // the variant's crop size
     const ModelName& model() const;
     std::string deviceName() const;            // "cpu" or "cuda:0 (GPU name)"
     std::string weightsDescription() const;    // file and detected source, or "random (meaningless)"

@@ -38,12 +38,20 @@ public:
     ConvNormActivationImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, bool activation,
                            const ConvSettings& settings);
     torch::Tensor forward(torch::Tensor x);
+    // Folds the BatchNorm into the conv's weight and bias (w * g/sqrt(v+eps), b - m * g/sqrt(v+eps), computed in
+    // fp32) and keeps the folded pair on `device` in `dtype`; forward then runs one conv with bias.
+    void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast);
 
 private:
     torch::nn::Conv2d m_conv{nullptr};
     torch::nn::BatchNorm2d m_bn{nullptr};
+    torch::Tensor m_foldedWeight;
+    torch::Tensor m_foldedBias;
+    bool m_mkldnn = false;       // CPU fp32: folded weight prepacked for oneDNN (what TorchScript's
+                                 // optimize_for_inference does), activations converted around each conv
     bool m_activation;
     bool m_dynamicSamePadding;
+    int64_t m_padding;
 };
 TORCH_MODULE(ConvNormActivation);
 
@@ -91,11 +99,18 @@ public:
     const VariantSpec& spec() const { return *m_spec; }
     const EfficientNetOptions& options() const { return m_options; }
 
+    // The inference form: eval mode, BatchNorm folded into the convolutions, parameters on `device` in `dtype`,
+    // activations channels_last when asked. Call after the weights are loaded; the model is then for inference
+    // only (training or loading weights afterwards is not supported).
+    void prepareForInference(const torch::Device& device, torch::ScalarType dtype, bool channelsLast);
+    bool preparedForInference() const { return m_channelsLast.has_value(); }
+
 private:
     void initializeWeights();   // torchvision's: kaiming-normal fan-out convs, unit BN, uniform(1/sqrt(out)) linear
 
     EfficientNetOptions m_options;
     const VariantSpec* m_spec;
+    std::optional<bool> m_channelsLast;   // set by prepareForInference
     torch::nn::Sequential m_features{nullptr};
     torch::nn::Sequential m_classifier{nullptr};
 };

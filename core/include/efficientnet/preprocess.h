@@ -11,4 +11,8 @@ namespace efficientnet {
 // Returns a float32 [3, crop, crop] CPU tensor.
 torch::Tensor preprocess(const Image& image, const Preprocessing& preprocessing);
 
+// The same for a batch of equally sized uint8 NHWC RGB frames on any device (the GPU input path): float32
+// [N, 3, crop, crop] on the frames' device.
+torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& preprocessing);
+
 } // namespace efficientnet

@@ -1,0 +1,180 @@
+// efficientnet-bench: latency (batch 1) and throughput (larger batches) of the engine, per variant, device and
+// precision; from ready tensors on the device (the model alone) and from uint8 frames in host memory (upload,
+// GPU preprocessing, model, top-k). Anchors (PyTorch eager, CUDA graphs, torch.compile, TorchScript) are measured
+// by benchmarks/anchors.py on the same machine in the same run; see BENCHMARKS.md.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "efficientnet/classifier.h"
+#include "efficientnet/inference.h"
+#include "efficientnet/model.h"
+#include "efficientnet/weights.h"
+
+namespace {
+
+using namespace efficientnet;
+using Clock = std::chrono::steady_clock;
+
+struct Settings {
+    std::string model = "efficientnet_b0";
+    std::string device = "auto";
+    std::string precision = "auto";
+    std::vector<int> batches{1, 8, 32, 64, 128, 256};
+    int iterations = 50;
+    int warmup = 10;
+    int frameWidth = 640;
+    int frameHeight = 480;
+    bool tensors = true;
+    bool frames = true;
+    bool cudaGraphs = true;
+    int threads = 0;
+};
+
+std::vector<int> parseList(const std::string& text)
+{
+    std::vector<int> values;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');)
+        values.push_back(std::stoi(item));
+    return values;
+}
+
+Settings parse(int argc, char** argv)
+{
+    Settings s;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto next = [&]() -> std::string {
+            if (i + 1 >= argc)
+                throw std::runtime_error(arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--model") s.model = next();
+        else if (arg == "--device") s.device = next();
+        else if (arg == "--precision") s.precision = next();
+        else if (arg == "--batches") s.batches = parseList(next());
+        else if (arg == "--iterations") s.iterations = std::stoi(next());
+        else if (arg == "--warmup") s.warmup = std::stoi(next());
+        else if (arg == "--frame-size") { const auto v = next(); s.frameWidth = std::stoi(v); s.frameHeight = std::stoi(v.substr(v.find('x') + 1)); }
+        else if (arg == "--only") { const auto v = next(); s.tensors = v == "tensors"; s.frames = v == "frames"; }
+        else if (arg == "--no-cuda-graphs") s.cudaGraphs = false;
+        else if (arg == "--threads") s.threads = std::stoi(next());
+        else if (arg == "--help") {
+            std::cout << "usage: efficientnet-bench [--model NAME] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
+                         "       [--batches 1,8,...] [--iterations N] [--warmup N] [--frame-size WxH]\n"
+                         "       [--only tensors|frames] [--no-cuda-graphs] [--threads N]\n";
+            std::exit(0);
+        } else
+            throw std::runtime_error("unknown option " + arg);
+    }
+    return s;
+}
+
+void synchronize(const torch::Device& device)
+{
+    if (device.is_cuda())
+        torch::cuda::synchronize();
+}
+
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// Median wall time of one call, after warm-up, with the device synchronised around each call.
+template <typename F>
+double timeMs(const Settings& s, const torch::Device& device, F&& call)
+{
+    for (int i = 0; i < s.warmup; ++i)
+        call();
+    synchronize(device);
+    std::vector<double> ms;
+    for (int i = 0; i < s.iterations; ++i) {
+        const auto t0 = Clock::now();
+        call();
+        synchronize(device);
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+    return median(ms);
+}
+
+void report(const char* mode, const Settings& s, const std::string& device, const std::string& precision, int batch,
+            double ms)
+{
+    std::printf("%-8s %-18s %-28s %-5s %5d %10.3f ms %12.1f img/s\n", mode, s.model.c_str(), device.c_str(),
+                precision.c_str(), batch, ms, batch * 1000.0 / ms);
+    std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try {
+        const Settings s = parse(argc, argv);
+        if (s.threads > 0)
+            torch::set_num_threads(s.threads);
+        ClassifierOptions options;
+        options.model = s.model;
+        options.randomWeights = true;   // speed does not depend on the weights' values
+        options.device = s.device;
+        options.precision = s.precision;
+        options.cudaGraphs = s.cudaGraphs;
+        Classifier classifier(options);
+        const std::string deviceName = classifier.deviceName();
+        const auto device = deviceName == "cpu" ? torch::Device(torch::kCPU) : torch::Device(torch::kCUDA, 0);
+        std::printf("# efficientnet-bench: %s on %s, %s, torch threads %d, CUDA graphs %s\n", s.model.c_str(),
+                    deviceName.c_str(), classifier.precision().c_str(), torch::get_num_threads(),
+                    s.cudaGraphs && device.is_cuda() ? "on" : "off");
+        std::printf("%-8s %-18s %-28s %-5s %5s %13s %18s\n", "input", "model", "device", "prec", "batch", "time",
+                    "throughput");
+
+        if (s.tensors) {
+            const auto name = resolveModelName(s.model);
+            EfficientNet model(EfficientNetOptions(name.spec->name).padding(name.padding));
+            InferenceOptions inference;
+            inference.device = device;
+            inference.precision = parsePrecision(classifier.precision());
+            inference.cudaGraphs = s.cudaGraphs;
+            inference.channelsLast = device.is_cuda();
+            InferenceModel engine(model, inference);
+            const int size = classifier.inputSize();
+            for (const int batch : s.batches) {
+                const auto input = torch::randn({batch, 3, size, size}, torch::TensorOptions().device(device))
+                                       .to(scalarType(inference.precision))
+                                       .contiguous(inference.channelsLast ? torch::MemoryFormat::ChannelsLast
+                                                                          : torch::MemoryFormat::Contiguous);
+                report("tensor", s, deviceName, classifier.precision(), batch,
+                       timeMs(s, device, [&] { engine.forward(input); }));
+            }
+        }
+        if (s.frames) {
+            for (const int batch : s.batches) {
+                std::vector<Image> frames;
+                for (int i = 0; i < batch; ++i) {
+                    const auto pixels = torch::randint(0, 256, {s.frameHeight, s.frameWidth, 3}, torch::kUInt8);
+                    frames.push_back({s.frameWidth, s.frameHeight,
+                                      std::vector<std::uint8_t>(pixels.data_ptr<std::uint8_t>(),
+                                                                pixels.data_ptr<std::uint8_t>() + pixels.numel())});
+                }
+                StageTimes last;
+                const double ms = timeMs(s, device, [&] { last = classifier.classifyBatch(frames, 5).times; });
+                report("frames", s, deviceName, classifier.precision(), batch, ms);
+                std::printf("#   stages (last call): preprocess %.3f ms, upload %.3f ms, forward %.3f ms, postprocess %.3f ms\n",
+                            last.preprocessMs, last.uploadMs, last.forwardMs, last.postprocessMs);
+            }
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "efficientnet-bench: " << e.what() << "\n";
+        return 1;
+    }
+}

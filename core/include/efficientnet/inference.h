@@ -1,0 +1,53 @@
+#pragma once
+// The inference engine's model side: a loaded EfficientNet in its inference form on a device (BatchNorm folded,
+// fp32/fp16/bf16, channels_last), replaying a CUDA graph per batch shape on CUDA. Used by the Classifier and by
+// efficientnet-bench for "ready tensor" timings.
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include <torch/types.h>
+
+#include "efficientnet/model.h"
+
+namespace efficientnet {
+
+namespace cuda {
+class GraphForward;
+}
+
+enum class Precision { Float32, Float16, BFloat16 };
+const char* toString(Precision precision);
+Precision parsePrecision(const std::string& text);      // fp32|fp16|bf16; throws ConfigError
+torch::ScalarType scalarType(Precision precision);
+
+struct InferenceOptions {
+    torch::Device device = torch::kCPU;
+    Precision precision = Precision::Float32;
+    bool channelsLast = true;
+    bool cudaGraphs = true;          // CUDA only: capture each batch shape once, replay afterwards
+};
+
+class InferenceModel {
+public:
+    // Takes a model with its weights loaded and turns it into its inference form. Throws ConfigError when the
+    // precision is not supported on the device (half precision needs CUDA).
+    InferenceModel(EfficientNet model, const InferenceOptions& options);
+    ~InferenceModel();
+
+    // Normalised NCHW input on the model's device (any float dtype) -> logits [N, classes] in fp32. Under
+    // c10::InferenceMode. With CUDA graphs, the first call for a batch shape captures it.
+    torch::Tensor forward(const torch::Tensor& input);
+
+    const InferenceOptions& options() const { return m_options; }
+    const EfficientNet& model() const { return m_model; }
+
+private:
+    torch::Tensor eagerForward(const torch::Tensor& input);
+
+    EfficientNet m_model;
+    InferenceOptions m_options;
+    std::map<std::vector<int64_t>, std::unique_ptr<cuda::GraphForward>> m_graphs;
+};
+
+} // namespace efficientnet

@@ -1,0 +1,171 @@
+#include "cuda_support.h"
+
+#include <chrono>
+#include <stdexcept>
+#include <vector>
+
+#include <torch/torch.h>
+
+#ifdef EFFICIENTNET_WITH_CUDA
+#include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace efficientnet::cuda {
+
+#ifdef EFFICIENTNET_WITH_CUDA
+
+namespace {
+constexpr int kGraphWarmupRuns = 3;   // cuDNN picks its algorithms before capture, as PyTorch's docs advise
+} // namespace
+
+bool compiled() { return true; }
+bool available() { return torch::cuda::is_available(); }
+void enableAutotuning() { at::globalContext().setBenchmarkCuDNN(true); }
+std::string deviceName(int device)
+{
+    cudaDeviceProp properties{};
+    return cudaGetDeviceProperties(&properties, device) == cudaSuccess ? properties.name : "unknown GPU";
+}
+
+struct Stream::Impl {
+    c10::cuda::CUDAStream stream;
+};
+Stream::Stream(int device)
+    : m_impl(std::make_unique<Impl>(Impl{c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device))}))
+{
+}
+Stream::~Stream() = default;
+void Stream::synchronize() { m_impl->stream.synchronize(); }
+
+struct StreamScope::Impl {
+    explicit Impl(const c10::cuda::CUDAStream& stream) : guard(stream) {}
+    c10::cuda::CUDAStreamGuard guard;
+};
+StreamScope::StreamScope(const Stream& stream) : m_impl(std::make_unique<Impl>(stream.m_impl->stream)) {}
+StreamScope::~StreamScope() = default;
+
+struct StageClock::Impl {
+    bool onCuda;
+    std::vector<at::cuda::CUDAEvent> events;
+    std::vector<std::chrono::steady_clock::time_point> times;
+};
+
+StageClock::StageClock(bool onCuda) : m_impl(std::make_unique<Impl>())
+{
+    m_impl->onCuda = onCuda;
+    mark();
+}
+StageClock::~StageClock() = default;
+
+void StageClock::mark()
+{
+    if (m_impl->onCuda) {
+        m_impl->events.emplace_back(cudaEventDefault);   // timing enabled
+        m_impl->events.back().record(c10::cuda::getCurrentCUDAStream());
+    } else {
+        m_impl->times.push_back(std::chrono::steady_clock::now());
+    }
+}
+
+std::vector<double> StageClock::elapsedMs()
+{
+    std::vector<double> ms;
+    if (m_impl->onCuda) {
+        auto& e = m_impl->events;
+        if (!e.empty())
+            e.back().synchronize();
+        for (size_t i = 1; i < e.size(); ++i)
+            ms.push_back(e[i - 1].elapsed_time(e[i]));
+    } else {
+        auto& t = m_impl->times;
+        for (size_t i = 1; i < t.size(); ++i)
+            ms.push_back(std::chrono::duration<double, std::milli>(t[i] - t[i - 1]).count());
+    }
+    return ms;
+}
+
+struct GraphForward::Impl {
+    at::cuda::CUDAGraph graph;
+    torch::Tensor input;
+    torch::Tensor output;
+};
+
+GraphForward::GraphForward(const Forward& forward, const torch::Tensor& exampleInput) : m_impl(std::make_unique<Impl>())
+{
+    auto& d = *m_impl;
+    d.input = exampleInput.clone();
+    // Capture must run on a side stream; warm-up runs there too so that the captured kernels are the tuned ones.
+    auto stream = c10::cuda::getStreamFromPool(false, exampleInput.device().index());
+    stream.synchronize();
+    c10::cuda::getCurrentCUDAStream().synchronize();
+    {
+        c10::cuda::CUDAStreamGuard guard(stream);
+        for (int i = 0; i < kGraphWarmupRuns; ++i)
+            forward(d.input);
+        stream.synchronize();
+        d.graph.capture_begin();
+        d.output = forward(d.input);
+        d.graph.capture_end();
+    }
+    stream.synchronize();
+}
+
+GraphForward::~GraphForward() = default;
+
+torch::Tensor GraphForward::run(const torch::Tensor& input)
+{
+    m_impl->input.copy_(input, /*non_blocking=*/true);
+    m_impl->graph.replay();
+    return m_impl->output;
+}
+
+#else   // LibTorch without CUDA: the engine never takes these paths (available() is false)
+
+namespace {
+[[noreturn]] void noCuda() { throw std::logic_error("this build of efficientnet_core has no CUDA support"); }
+} // namespace
+
+bool compiled() { return false; }
+bool available() { return false; }
+void enableAutotuning() {}
+std::string deviceName(int) { return "none"; }
+
+struct Stream::Impl {};
+Stream::Stream(int) { noCuda(); }
+Stream::~Stream() = default;
+void Stream::synchronize() {}
+
+struct StreamScope::Impl {};
+StreamScope::StreamScope(const Stream&) { noCuda(); }
+StreamScope::~StreamScope() = default;
+
+struct StageClock::Impl {
+    std::vector<std::chrono::steady_clock::time_point> times;
+};
+StageClock::StageClock(bool onCuda) : m_impl(std::make_unique<Impl>())
+{
+    if (onCuda)
+        noCuda();
+    mark();
+}
+StageClock::~StageClock() = default;
+void StageClock::mark() { m_impl->times.push_back(std::chrono::steady_clock::now()); }
+std::vector<double> StageClock::elapsedMs()
+{
+    std::vector<double> ms;
+    for (size_t i = 1; i < m_impl->times.size(); ++i)
+        ms.push_back(std::chrono::duration<double, std::milli>(m_impl->times[i] - m_impl->times[i - 1]).count());
+    return ms;
+}
+
+struct GraphForward::Impl {};
+GraphForward::GraphForward(const Forward&, const torch::Tensor&) { noCuda(); }
+GraphForward::~GraphForward() = default;
+torch::Tensor GraphForward::run(const torch::Tensor&) { noCuda(); }
+
+#endif
+
+} // namespace efficientnet::cuda
