@@ -7,6 +7,10 @@
 
 #include "efficientnet/swish.h"
 
+#ifdef EFFICIENTNET_WITH_CUDA
+#include "cuda/fused_ops.h"
+#endif
+
 namespace efficientnet {
 namespace {
 
@@ -48,7 +52,9 @@ ConvNormActivationImpl::ConvNormActivationImpl(int64_t in, int64_t out, int64_t 
                                                            .eps(settings.bnEps).momentum(settings.bnMomentum)));
 }
 
-torch::Tensor ConvNormActivationImpl::forward(torch::Tensor x)
+torch::Tensor ConvNormActivationImpl::forward(torch::Tensor x) { return forwardAdding(std::move(x), {}); }
+
+torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch::Tensor& residual)
 {
     if (m_dynamicSamePadding) {
         const auto kernel = m_conv->options.kernel_size();
@@ -58,23 +64,39 @@ torch::Tensor ConvNormActivationImpl::forward(torch::Tensor x)
         if (top || bottom || left || right)
             x = torch::constant_pad_nd(x.is_mkldnn() ? x.to_dense() : x, {left, right, top, bottom}, 0);
     }
-    if (m_foldedWeight.defined()) {
-        const auto& o = m_conv->options;
-        const std::vector<int64_t> padding{m_padding, m_padding};
-        if (m_mkldnn) {
-            // A projection (no activation) hands its oneDNN-layout output on as it is: the residual add and the
-            // next block's first conv take it without two layout conversions.
-            x = at::mkldnn_convolution(x.is_mkldnn() ? x : x.to_mkldnn(), m_foldedWeight, m_foldedBias, padding,
-                                       o.stride(), o.dilation(), o.groups());
-            if (!m_activation)
-                return x;
-            x = x.to_dense();
-        } else
-            x = torch::conv2d(x, m_foldedWeight, m_foldedBias, o.stride(), padding, o.dilation(), o.groups());
-        return m_activation ? torch::silu_(x) : x;
+    if (!m_foldedWeight.defined()) {
+        x = m_bn(m_conv(x));
+        x = m_activation ? activation::swish(x) : x;
+        return residual.defined() ? x + residual : x;
     }
-    x = m_bn(m_conv(x));
-    return m_activation ? activation::swish(x) : x;
+    const auto& o = m_conv->options;
+    const std::vector<int64_t> padding{m_padding, m_padding};
+#ifdef EFFICIENTNET_WITH_CUDA
+    if (m_cudaEpilogue) {
+        x = torch::conv2d(x, m_foldedWeight, {}, o.stride(), padding, o.dilation(), o.groups());
+        cuda::biasActivationInPlace(x, m_foldedBias, m_activation, residual.defined() ? &residual : nullptr);
+        return x;
+    }
+#endif
+    if (m_mkldnn) {
+        // A projection (no activation) hands its oneDNN-layout output on as it is: the residual add and the
+        // next block's first conv take it without two layout conversions.
+        x = at::mkldnn_convolution(x.is_mkldnn() ? x : x.to_mkldnn(), m_foldedWeight, m_foldedBias, padding,
+                                   o.stride(), o.dilation(), o.groups());
+        if (m_activation) {
+            x = x.to_dense();
+            torch::silu_(x);
+        }
+    } else {
+        x = torch::conv2d(x, m_foldedWeight, m_foldedBias, o.stride(), padding, o.dilation(), o.groups());
+        if (m_activation)
+            x = torch::silu_(x);
+    }
+    if (!residual.defined())
+        return x;
+    if (x.is_mkldnn() != residual.is_mkldnn())
+        return x + (x.is_mkldnn() ? residual.to_mkldnn() : residual.to_dense());
+    return x + residual;
 }
 
 void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast)
@@ -92,6 +114,9 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
         m_foldedBias = bias.to_mkldnn();
         return;
     }
+#ifdef EFFICIENTNET_WITH_CUDA
+    m_cudaEpilogue = device.is_cuda();
+#endif
     weight = weight.to(device, dtype);
     m_foldedWeight = channelsLast ? weight.contiguous(torch::MemoryFormat::ChannelsLast) : weight.contiguous();
     m_foldedBias = bias.to(device, dtype);
@@ -141,14 +166,17 @@ MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, do
 
 torch::Tensor MBConvImpl::forward(torch::Tensor x)
 {
-    auto y = m_block->forward(x);
     if (!m_residual)
-        return y;
+        return m_block->forward(x);
     if (is_training() && m_stochasticDepthProb > 0.0)
-        y = stochasticDepth(y, m_stochasticDepthProb);
-    if (y.is_mkldnn() != x.is_mkldnn())   // CPU inference form: a fused conv without projection returns dense
-        x = y.is_mkldnn() ? x.to_mkldnn() : x.to_dense();
-    return y + x;
+        return stochasticDepth(m_block->forward(x), m_stochasticDepthProb) + x;
+    // Inference: the last layer (a conv + BN, with or without activation) adds the residual itself, which the
+    // CUDA inference form does in the same pass as its bias.
+    auto h = x;
+    const auto last = std::prev(m_block->end());
+    for (auto it = m_block->begin(); it != last; ++it)
+        h = it->forward(h);
+    return last->get<ConvNormActivation>()->forwardAdding(h, x);
 }
 
 EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options)

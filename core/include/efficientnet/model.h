@@ -38,6 +38,9 @@ public:
     ConvNormActivationImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, bool activation,
                            const ConvSettings& settings);
     torch::Tensor forward(torch::Tensor x);
+    // forward(x) + residual, which the CUDA inference form adds in the same pass as the bias.
+    torch::Tensor forwardAdding(torch::Tensor x, const torch::Tensor& residual);
+    bool addsResidualInPlace() const { return m_cudaEpilogue; }
     // Folds the BatchNorm into the conv's weight and bias (w * g/sqrt(v+eps), b - m * g/sqrt(v+eps), computed in
     // fp32) and keeps the folded pair on `device` in `dtype`; forward then runs one conv with bias.
     void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast);
@@ -47,6 +50,7 @@ private:
     torch::nn::BatchNorm2d m_bn{nullptr};
     torch::Tensor m_foldedWeight;
     torch::Tensor m_foldedBias;
+    bool m_cudaEpilogue = false; // CUDA: bias, SiLU and residual in one hand-written pass after cuDNN's conv
     bool m_mkldnn = false;       // CPU fp32: folded weight prepacked for oneDNN (what TorchScript's
                                  // optimize_for_inference does), activations converted around each conv
     bool m_activation;

@@ -1,0 +1,172 @@
+// CUDA tests of the engine, run on the GPU machine (no Qt there, hence a plain executable). Without a CUDA device
+// it exits 77, which CTest reports as skipped, saying why.
+//  - fp16 and bf16 give fp32's answers on the same weights (BatchNorm statistics calibrated on data first, else a
+//    random network overflows in half precision);
+//  - CUDA-graph replay equals eager execution;
+//  - GPU preprocessing equals CPU preprocessing within rounding;
+//  - CUDA fp32 equals the CPU within TF32 rounding.
+#include <cstdio>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "efficientnet/inference.h"
+#include "efficientnet/model.h"
+#include "efficientnet/preprocess.h"
+#include "efficientnet/weights.h"
+
+namespace {
+
+using namespace efficientnet;
+
+constexpr int kSkip = 77;
+int g_passed = 0;
+int g_failed = 0;
+
+void check(bool ok, const std::string& what)
+{
+    std::printf("%s: %s\n", ok ? "PASS" : "FAIL", what.c_str());
+    ++(ok ? g_passed : g_failed);
+}
+
+double relativeError(const torch::Tensor& a, const torch::Tensor& b)
+{
+    return ((a.to(torch::kDouble) - b.to(torch::kDouble)).norm() / b.to(torch::kDouble).norm()).item<double>();
+}
+
+// Share of samples whose top-1 class agrees, among those where the reference's top-1 leads its runner-up by more
+// than 5% of the logit range (a random network has near-ties that rounding may flip, and they prove nothing).
+double top1Agreement(const torch::Tensor& a, const torch::Tensor& reference)
+{
+    const auto top2 = std::get<0>(reference.topk(2, 1));
+    const auto clear = (top2.select(1, 0) - top2.select(1, 1)) > 0.05 * (reference.max() - reference.min());
+    const auto agree = a.argmax(1).eq(reference.argmax(1));
+    return agree.index({clear}).to(torch::kDouble).mean().item<double>();
+}
+
+// A random model whose BatchNorm statistics come from data (one train-mode pass), so activations stay O(1).
+EfficientNet calibratedModel(const std::string& variant, int size)
+{
+    torch::manual_seed(0);
+    EfficientNet model{EfficientNetOptions(variant)};
+    for (auto& m : model->modules(false))
+        if (auto* bn = m->as<torch::nn::BatchNorm2d>())
+            bn->options.momentum(1.0);   // the running statistics become this batch's
+    model->train();
+    {
+        torch::NoGradGuard noGrad;
+        model->forward(torch::randn({8, 3, size, size}));
+    }
+    model->eval();
+    return model;
+}
+
+// A second model with the same weights (InferenceModel takes its model over and folds it).
+EfficientNet copyOf(const EfficientNet& model)
+{
+    EfficientNet copy(model->options());
+    loadStateDict(copy, stateDict(model), "(copy)");
+    copy->eval();
+    return copy;
+}
+
+torch::Tensor run(const EfficientNet& model, Precision precision, bool graphs, const torch::Tensor& input)
+{
+    InferenceOptions options;
+    options.device = torch::Device(torch::kCUDA, 0);
+    options.precision = precision;
+    options.cudaGraphs = graphs;
+    InferenceModel engine(copyOf(model), options);
+    return engine.forward(input.to(options.device)).cpu();
+}
+
+void halfPrecisionMatchesFloat(const std::string& variant, int size)
+{
+    const auto model = calibratedModel(variant, size);
+    const auto input = torch::randn({32, 3, size, size});
+    const auto fp32 = run(model, Precision::Float32, false, input);
+    for (auto precision : {Precision::Float16, Precision::BFloat16}) {
+        const auto half = run(model, precision, true, input);
+        const double rel = relativeError(half, fp32);
+        const double agree = top1Agreement(half, fp32);
+        const double limit = precision == Precision::Float16 ? 1e-2 : 5e-2;
+        char what[200];
+        std::snprintf(what, sizeof what, "%s %s vs fp32: relative error %.2e (< %.0e), top-1 agreement %.2f",
+                      variant.c_str(), toString(precision), rel, limit, agree);
+        check(torch::isfinite(half).all().item<bool>() && rel < limit && agree == 1.0, what);
+    }
+}
+
+void graphReplayEqualsEager(Precision precision)
+{
+    const auto model = calibratedModel("efficientnet_b0", 224);
+    InferenceOptions options;
+    options.device = torch::Device(torch::kCUDA, 0);
+    options.precision = precision;
+    InferenceModel graphed(copyOf(model), options);
+    options.cudaGraphs = false;
+    InferenceModel eager(copyOf(model), options);
+    double worst = 0;
+    for (int i = 0; i < 3; ++i) {   // new data through the same captured graph each time
+        const auto input = torch::randn({4, 3, 224, 224}, torch::TensorOptions().device(options.device));
+        worst = std::max(worst, (graphed.forward(input) - eager.forward(input)).abs().max().item<double>());
+    }
+    char what[160];
+    std::snprintf(what, sizeof what, "CUDA graph replay equals eager (%s): max abs difference %.2e", toString(precision), worst);
+    check(worst <= (precision == Precision::Float32 ? 1e-4 : 1e-2), what);
+}
+
+void gpuPreprocessingEqualsCpu()
+{
+    torch::manual_seed(1);
+    for (const char* variant : {"efficientnet_b0", "efficientnet_v2_s"}) {
+        const auto& p = efficientnet::variant(variant).preprocessing;
+        // Smooth content (upsampled noise) like a photo, in two frame sizes.
+        for (auto [h, w] : {std::pair<int, int>{480, 640}, std::pair<int, int>{300, 451}}) {
+            const auto frames = torch::nn::functional::interpolate(
+                                    torch::rand({2, 3, h / 8, w / 8}) * 255,
+                                    torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false))
+                                    .round().clamp(0, 255).to(torch::kUInt8).permute({0, 2, 3, 1}).contiguous();
+            const auto cpu = preprocessBatch(frames, p);
+            const auto gpu = preprocessBatch(frames.cuda(), p).cpu();
+            // One 8-bit level after normalisation is 1/255/std ~ 0.018; allow a level on a few pixels.
+            const double maxAbs = (cpu - gpu).abs().max().item<double>();
+            const double meanAbs = (cpu - gpu).abs().mean().item<double>();
+            char what[200];
+            std::snprintf(what, sizeof what, "GPU preprocessing equals CPU (%s, %dx%d): max %.3g, mean %.2e", variant, w, h,
+                          maxAbs, meanAbs);
+            check(maxAbs <= 0.02 && meanAbs < 1e-3, what);
+        }
+    }
+}
+
+void cudaFloatMatchesCpu()
+{
+    const auto model = calibratedModel("efficientnet_b0", 224);
+    const auto input = torch::randn({4, 3, 224, 224});
+    InferenceModel cpuEngine(copyOf(model), InferenceOptions{});
+    const auto cpu = cpuEngine.forward(input);
+    const auto cuda = run(model, Precision::Float32, true, input);
+    const double rel = relativeError(cuda, cpu);
+    char what[160];
+    std::snprintf(what, sizeof what, "CUDA fp32 (TF32 convolutions) equals CPU fp32: relative error %.2e", rel);
+    check(rel < 1e-2, what);
+}
+
+} // namespace
+
+int main()
+{
+    if (!torch::cuda::is_available()) {
+        std::printf("skipped: no CUDA device (this LibTorch has no CUDA or no GPU is present); run on the GPU machine\n");
+        return kSkip;
+    }
+    halfPrecisionMatchesFloat("efficientnet_b0", 224);
+    halfPrecisionMatchesFloat("efficientnet_v2_s", 384);
+    graphReplayEqualsEager(Precision::Float32);
+    graphReplayEqualsEager(Precision::Float16);
+    gpuPreprocessingEqualsCpu();
+    cudaFloatMatchesCpu();
+    std::printf("%d passed, %d failed\n", g_passed, g_failed);
+    return g_failed ? 1 : 0;
+}
