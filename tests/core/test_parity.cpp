@@ -20,6 +20,14 @@ using efficientnet::test::referencePath;
 namespace {
 
 constexpr double kTolerance = 1e-4;
+// V2-M/L are 80-100 blocks deep: torchvision's own fp32 output moves by 1.2e-4 on V2-L's reference input when only
+// its thread count changes, and differs from its fp64 output by 1.16e-4, so 1e-4 is below their float rounding.
+constexpr double kDeepTolerance = 2e-4;
+
+double toleranceFor(const std::string& variant)
+{
+    return variant == "efficientnet_v2_m" || variant == "efficientnet_v2_l" ? kDeepTolerance : kTolerance;
+}
 constexpr int64_t kBatch = 2;
 constexpr int64_t kClasses = 1000;
 
@@ -48,12 +56,12 @@ torch::Tensor referenceLogits(const std::string& file)
     return torch::from_blob(values.data(), {kBatch, kClasses}).clone();
 }
 
-void compareLogits(const torch::Tensor& actual, const torch::Tensor& expected)
+void compareLogits(const torch::Tensor& actual, const torch::Tensor& expected, double tolerance = kTolerance)
 {
     QCOMPARE(actual.sizes().vec(), expected.sizes().vec());
     const double maxAbs = (actual - expected).abs().max().item<double>();
     qInfo("max abs logit difference %.3g (logit range %.3g)", maxAbs, expected.abs().max().item<double>());
-    QVERIFY2(maxAbs <= kTolerance, qPrintable(QString("max abs difference %1 > %2").arg(maxAbs).arg(kTolerance)));
+    QVERIFY2(maxAbs <= tolerance, qPrintable(QString("max abs difference %1 > %2").arg(maxAbs).arg(tolerance)));
     // The reference is not trivial: predictions differ between the two inputs and logits are spread.
     QVERIFY(expected.std().item<double>() > 0.01);
 }
@@ -80,7 +88,8 @@ private Q_SLOTS:
         QFETCH(QString, variant);
         QFETCH(QString, weights);
         const auto v = variant.toStdString();
-        compareLogits(logitsFor(v, referencePath(weights.toStdString()), v), referenceLogits(v + ".logits.f32"));
+        compareLogits(logitsFor(v, referencePath(weights.toStdString()), v), referenceLogits(v + ".logits.f32"),
+                      toleranceFor(v));
     }
 
     void inferenceFormMatchesReference_data()
@@ -103,7 +112,7 @@ private Q_SLOTS:
         QFETCH(QString, logits);
         const auto v = variant.toStdString();
         compareLogits(logitsFor(model.toStdString(), referencePath(v + ".pth"), v, Form::Inference),
-                      referenceLogits(logits.toStdString()));
+                      referenceLogits(logits.toStdString()), toleranceFor(v));
     }
 
     void otherSourcesAndFormatsMatchReference_data()
