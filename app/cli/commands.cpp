@@ -7,10 +7,13 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "arguments.h"
+#include "batch.h"
+#include "output.h"
 #include "efficientnet/classifier.h"
 #include "efficientnet/convert.h"
 #include "efficientnet/errors.h"
@@ -24,16 +27,14 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 constexpr int kDefaultTopK = 5;
+constexpr int kCpuBatch = 8;      // the CPU gains little from larger batches; small ones keep results flowing
+constexpr int kGpuBatch = 64;     // fills the GPU without holding many decoded photos in memory
+constexpr int kMaxBatch = 1024;
+constexpr int kMaxThreads = 256;
 constexpr int kMaxTopK = 1000;
 constexpr const char* kLabelsFile = "imagenet_classes.txt";
 constexpr const char* kRandomWeightsWarning =
     "warning: running on RANDOM weights: the predictions mean nothing. Give --weights FILE for real results.";
-
-struct ImageResult {
-    std::string path;
-    std::vector<Prediction> predictions;
-    std::string error;
-};
 
 std::optional<WeightSource> parseSource(const std::string& text)
 {
@@ -66,6 +67,14 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
     return files;
 }
 
+// Decoding runs beside the model: on a GPU machine every core can decode; on the CPU the model's own threads
+// need the cores, and one decoder keeps up with it.
+int decodeThreads(bool onGpu)
+{
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return onGpu ? std::max(1, cores - 1) : 1;
+}
+
 std::vector<std::string> loadLabels()
 {
     const std::string path = resourcesDir() + "/" + kLabelsFile;
@@ -95,7 +104,7 @@ ClassifierOptions classifierOptions(const Arguments& args)
     return options;
 }
 
-json toJson(const ImageResult& r)
+json toJson(const FileResult& r)
 {
     json predictions = json::array();
     for (const auto& p : r.predictions)
@@ -103,7 +112,7 @@ json toJson(const ImageResult& r)
     return {{"path", r.path}, {"predictions", predictions}, {"error", r.error.empty() ? json(nullptr) : json(r.error)}};
 }
 
-void printBlock(const ImageResult& r)
+void printBlock(const FileResult& r)
 {
     std::cout << r.path << "\n";
     if (!r.error.empty()) {
@@ -170,34 +179,47 @@ int runModels(const std::vector<std::string>& argv)
 
 int runClassify(const std::vector<std::string>& argv)
 {
-    const Arguments args(argv, {"model", "weights", "topk", "device", "source"}, {"json", "random-weights"});
+    const Arguments args(argv, {"model", "weights", "topk", "device", "source", "precision", "batch-size", "csv", "threads"},
+                         {"json", "random-weights", "no-progress"});
     const int topk = args.intValue("topk", kDefaultTopK, 1, kMaxTopK);
     if (args.positional().empty())
         throw UsageError("classify needs at least one image or folder");
-    const auto options = classifierOptions(args);
+    if (args.has("threads"))
+        setComputeThreads(args.intValue("threads", 0, 1, kMaxThreads));
+    auto options = classifierOptions(args);
+    options.precision = args.value("precision", "auto");
+    const auto files = expandInputs(args.positional());
+    if (files.empty())
+        throw UsageError("no image files found in the given folders");
     Classifier classifier(options);
     if (options.weights.empty())
         std::cerr << kRandomWeightsWarning << "\n";
 
+    BatchOptions batching;
+    const bool onGpu = classifier.deviceName() != "cpu";
+    batching.batchSize = args.intValue("batch-size", onGpu ? kGpuBatch : kCpuBatch, 1, kMaxBatch);
+    batching.decodeThreads = decodeThreads(onGpu);
+    std::optional<CsvWriter> csv;
+    if (args.has("csv"))
+        csv.emplace(args.value("csv"));
+    Progress progress(files.size(), !args.flag("no-progress"));
+
     const bool asJson = args.flag("json");
     json results = json::array();
-    int failed = 0;
-    const auto files = expandInputs(args.positional());
-    if (files.empty())
-        throw UsageError("no image files found in the given folders");
-    for (const auto& file : files) {
-        ImageResult result{file, {}, {}};
-        try {
-            result.predictions = classifier.classify(decodeImageFile(file), topk);
-        } catch (const std::exception& e) {   // one bad file never stops the batch
-            result.error = e.what();
-            ++failed;
-        }
+    size_t failed = 0;
+    classifyFiles(classifier, files, topk, batching, [&](const FileResult& r) {
+        failed += r.error.empty() ? 0 : 1;
+        if (csv)
+            csv->write(r);
         if (asJson)
-            results.push_back(toJson(result));
+            results.push_back(toJson(r));
         else
-            printBlock(result);
-    }
+            printBlock(r);
+        progress.advance();
+    });
+    progress.finish();
+    if (csv)
+        csv->commit();
     if (asJson) {
         std::cout << json{{"model", options.model},
                           {"device", classifier.deviceName()},

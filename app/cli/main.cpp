@@ -13,7 +13,8 @@ namespace {
 constexpr const char* kUsage = R"(usage:
   efficientnet-cli models [--json]
   efficientnet-cli classify [--model NAME] [--weights FILE] [--random-weights] [--topk K]
-                            [--device auto|cpu|cuda] [--source auto|torchvision|timm|lukemelas] [--json] PATH...
+                            [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16] [--source auto|torchvision|timm|lukemelas]
+                            [--batch-size N] [--threads N] [--csv FILE] [--json] [--no-progress] PATH...
   efficientnet-cli convert --from FILE --to FILE.safetensors [--model NAME] [--source auto|torchvision|timm|lukemelas]
   efficientnet-cli download NAME [--registry FILE] [--cache-dir DIR] [--source torchvision|timm|lukemelas]
 

@@ -92,13 +92,18 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<Image>& im
     if (!pinned.defined() || static_cast<size_t>(pinned.numel()) < total)
         pinned = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
     cuda::StageClock clock(true);
-    auto* dst = pinned.data_ptr<std::uint8_t>();
     std::vector<size_t> offsets;
+    size_t offset = 0;
     for (const auto& image : images) {
-        offsets.push_back(static_cast<size_t>(dst - pinned.data_ptr<std::uint8_t>()));
-        std::memcpy(dst, image.rgb.data(), pixelBytes(image));
-        dst += pixelBytes(image);
+        offsets.push_back(offset);
+        offset += pixelBytes(image);
     }
+    // One thread copies ~10 GB/s, far below what the copy engine takes from pinned memory: copy images in parallel.
+    auto* base = pinned.data_ptr<std::uint8_t>();
+    at::parallel_for(0, static_cast<int64_t>(images.size()), 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i)
+            std::memcpy(base + offsets[i], images[i].rgb.data(), pixelBytes(images[i]));
+    });
     const auto onDevice = pinned.narrow(0, 0, static_cast<int64_t>(total)).to(device, /*non_blocking=*/true);
     clock.mark();
 
@@ -235,6 +240,8 @@ std::string Classifier::deviceName() const
 std::string Classifier::precision() const { return toString(m_impl->engine->options().precision); }
 int Classifier::inputSize() const { return m_impl->name.spec->preprocessing.cropSize; }
 std::string Classifier::weightsDescription() const { return m_impl->weights; }
+
+void setComputeThreads(int threads) { torch::set_num_threads(threads); }
 
 std::string weightsCacheDir()
 {

@@ -137,6 +137,64 @@ private Q_SLOTS:
         }
     }
 
+    void batchesKeepOrderAndAnswers()
+    {
+        // Good and bad files interleaved, in batches of 3 with decoding ahead: same order, same answers as one at
+        // a time, bad files reported where they stand.
+        const auto cat = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        const auto coffee = QString::fromStdString(resourcesPath("samples/coffee.jpg"));
+        const QStringList inputs{cat, ref("images/zero.jpg"), coffee, QString::fromStdString(resourcesPath("samples")),
+                                 ref("images/truncated.jpg"), cat};
+        auto args = QStringList{"classify", "--json", "--weights", ref("e2e_b0.pth")};
+        const auto batched = runCli(args + QStringList{"--batch-size", "3"} + inputs);
+        const auto single = runCli(args + QStringList{"--batch-size", "1"} + inputs);
+        QCOMPARE(batched.exitCode, 2);
+        const auto a = parseJson(batched.out)["results"].toArray();
+        const auto b = parseJson(single.out)["results"].toArray();
+        QCOMPARE(a.size(), 9);   // the folder holds four photos
+        QCOMPARE(a.size(), b.size());
+        for (int i = 0; i < a.size(); ++i) {
+            const auto x = a[i].toObject(), y = b[i].toObject();
+            QCOMPARE(x["path"], y["path"]);
+            QCOMPARE(x["error"].isNull(), y["error"].isNull());
+            const auto px = x["predictions"].toArray(), py = y["predictions"].toArray();
+            QCOMPARE(px.size(), py.size());
+            for (int k = 0; k < px.size(); ++k) {
+                QCOMPARE(px[k].toObject()["index"], py[k].toObject()["index"]);
+                QVERIFY(qAbs(px[k].toObject()["probability"].toDouble() - py[k].toObject()["probability"].toDouble()) < 1e-5);
+            }
+        }
+        QVERIFY(!a[1].toObject()["error"].isNull());
+        QVERIFY(!a[7].toObject()["error"].isNull());
+    }
+
+    void csvIsCompleteAndWrittenAtomically()
+    {
+        QTemporaryDir dir;
+        const auto csvPath = dir.filePath("out.csv");
+        const auto cat = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        const auto run = runCli({"classify", "--topk", "2", "--csv", csvPath, "--weights", ref("e2e_b0.pth"), cat,
+                                 ref("images/not_an_image.jpg")});
+        QCOMPARE(run.exitCode, 2);
+        QFile csv(csvPath);
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4);   // header, two predictions, one error
+        QCOMPARE(lines[0], QString("path,rank,index,label,probability,error"));
+        QVERIFY(lines[1].startsWith(cat + ",1,"));
+        QVERIFY(lines[3].contains("not an image"));
+        QVERIFY(!QFile::exists(csvPath + ".tmp"));
+        csv.close();
+        // A run that fails leaves the previous file as it was; an unwritable target is a usage error.
+        const auto before = lines;
+        QCOMPARE(runCli({"classify", "--csv", csvPath, "--weights", ref("truncated.pth"), cat}).exitCode, 1);
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts), before);
+        const auto unwritable = runCli({"classify", "--csv", dir.filePath("none/out.csv"), "--random-weights", cat});
+        QCOMPARE(unwritable.exitCode, 1);
+        QVERIFY2(unwritable.err.contains("cannot write --csv"), unwritable.err.constData());
+    }
+
     void unusableWeightsExitOneNamingTheFile_data()
     {
         QTest::addColumn<QString>("weights");

@@ -24,6 +24,10 @@ constexpr double kTolerance = 1e-4;
 // its thread count changes, and differs from its fp64 output by 1.16e-4, so 1e-4 is below their float rounding.
 constexpr double kDeepTolerance = 2e-4;
 
+// The inference form folds BatchNorm into the convolutions and runs oneDNN's kernels: the same function with its
+// float operations in another order (B6: 1.4e-4 where the module form gives 4.9e-5), held to the deep bound.
+constexpr double kInferenceFormTolerance = kDeepTolerance;
+
 double toleranceFor(const std::string& variant)
 {
     return variant == "efficientnet_v2_m" || variant == "efficientnet_v2_l" ? kDeepTolerance : kTolerance;
@@ -112,7 +116,7 @@ private Q_SLOTS:
         QFETCH(QString, logits);
         const auto v = variant.toStdString();
         compareLogits(logitsFor(model.toStdString(), referencePath(v + ".pth"), v, Form::Inference),
-                      referenceLogits(logits.toStdString()), toleranceFor(v));
+                      referenceLogits(logits.toStdString()), kInferenceFormTolerance);
     }
 
     void otherSourcesAndFormatsMatchReference_data()

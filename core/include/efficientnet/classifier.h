@@ -81,6 +81,9 @@ std::string weightsCacheDir();
 // efficientnet_b0_rwightman-7f5810bc.pth) in the weights cache or torch.hub's checkpoints folder. Empty if none.
 std::string findCachedWeights(const std::string& modelName);
 
+// Threads LibTorch uses for CPU operators (default: the machine's physical cores).
+void setComputeThreads(int threads);
+
 // Reads class names, one per line. Throws Error naming the file.
 std::vector<std::string> readLabels(const std::string& path);
 

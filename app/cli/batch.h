@@ -1,0 +1,29 @@
+#pragma once
+// Classifying many files: decoder threads read and decode ahead into a bounded window while the calling thread
+// runs the classifier on batches; results come back in input order. A file that cannot be decoded, or a batch the
+// model cannot run (out of memory, say), is reported with its error and the rest go on.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "efficientnet/classifier.h"
+
+namespace efficientnet::cli {
+
+struct FileResult {
+    std::string path;
+    std::vector<Prediction> predictions;
+    std::string error;          // empty when classified
+    StageTimes times;           // of the batch it ran in; decodeMs is this file's own
+};
+
+struct BatchOptions {
+    int batchSize = 8;
+    int decodeThreads = 2;
+};
+
+// onResult is called on the calling thread, once per file, in the order of `files`.
+void classifyFiles(Classifier& classifier, const std::vector<std::string>& files, int topk, const BatchOptions& options,
+                   const std::function<void(const FileResult&)>& onResult);
+
+} // namespace efficientnet::cli

@@ -1,0 +1,102 @@
+#include "output.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+#include <unistd.h>
+
+#include "arguments.h"
+
+namespace efficientnet::cli {
+namespace {
+
+constexpr int kBarWidth = 30;
+constexpr auto kRedrawInterval = std::chrono::milliseconds(100);
+
+// RFC 4180: quote a field that holds a comma, quote or line break; double the quotes inside.
+std::string csvField(const std::string& text)
+{
+    if (text.find_first_of(",\"\r\n") == std::string::npos)
+        return text;
+    std::string quoted = "\"";
+    for (const char c : text)
+        quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+}
+
+} // namespace
+
+CsvWriter::CsvWriter(std::string path)
+    : m_path(std::move(path))
+    , m_temporary(m_path + ".tmp")
+    , m_out(m_temporary, std::ios::trunc)
+{
+    if (!m_out)
+        throw UsageError("cannot write --csv " + m_path + " (is its folder there and writable?)");
+    m_out << "path,rank,index,label,probability,error\n";
+}
+
+CsvWriter::~CsvWriter()
+{
+    if (!m_committed) {
+        m_out.close();
+        std::error_code ec;
+        std::filesystem::remove(m_temporary, ec);
+    }
+}
+
+void CsvWriter::write(const FileResult& r)
+{
+    if (!r.error.empty()) {
+        m_out << csvField(r.path) << ",,,,," << csvField(r.error) << "\n";
+        return;
+    }
+    for (size_t i = 0; i < r.predictions.size(); ++i) {
+        const auto& p = r.predictions[i];
+        m_out << csvField(r.path) << "," << i + 1 << "," << p.index << "," << csvField(p.label) << ","
+              << std::setprecision(6) << p.probability << ",\n";
+    }
+}
+
+void CsvWriter::commit()
+{
+    m_out.close();
+    if (!m_out)
+        throw UsageError("writing --csv " + m_path + " failed (disk full?)");
+    std::filesystem::rename(m_temporary, m_path);
+    m_committed = true;
+}
+
+Progress::Progress(size_t total, bool wanted)
+    : m_total(total)
+    , m_active(wanted && isatty(STDERR_FILENO) == 1)
+{
+}
+
+void Progress::advance()
+{
+    ++m_done;
+    if (m_active && (std::chrono::steady_clock::now() - m_lastDraw > kRedrawInterval || m_done == m_total))
+        draw();
+}
+
+void Progress::draw()
+{
+    m_lastDraw = std::chrono::steady_clock::now();
+    const double seconds = std::chrono::duration<double>(m_lastDraw - m_start).count();
+    const int filled = static_cast<int>(kBarWidth * m_done / std::max<size_t>(1, m_total));
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu  %.1f img/s", std::string(filled, '#').c_str(),
+                 std::string(kBarWidth - filled, '.').c_str(), m_done, m_total, seconds > 0 ? m_done / seconds : 0.0);
+    std::fflush(stderr);
+}
+
+void Progress::finish()
+{
+    if (m_active && m_done > 0)
+        std::fputc('\n', stderr);
+    m_active = false;
+}
+
+} // namespace efficientnet::cli
