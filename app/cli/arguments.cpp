@@ -2,6 +2,16 @@
 
 namespace efficientnet::cli {
 
+std::optional<WeightSource> parseSourceOption(const std::string& text)
+{
+    if (text.empty() || text == "auto")
+        return std::nullopt;
+    for (auto source : {WeightSource::Torchvision, WeightSource::Timm, WeightSource::Lukemelas})
+        if (text == toString(source))
+            return source;
+    throw UsageError("--source must be auto, torchvision, timm or lukemelas, not '" + text + "'");
+}
+
 Arguments::Arguments(const std::vector<std::string>& args, const std::set<std::string>& valueOptions,
                      const std::set<std::string>& flags)
 {

@@ -2,16 +2,22 @@
 // A small command-line parser: `tool COMMAND [--option VALUE] [--flag] [PATH...]`. Written here rather than taken
 // from a library because the console tool must also build on machines that have only LibTorch (the GPU machine).
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "efficientnet/variants.h"
 
 namespace efficientnet::cli {
 
 struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
+
+// --source: empty or "auto" mean "tell from the checkpoint's keys".
+std::optional<WeightSource> parseSourceOption(const std::string& text);
 
 class Arguments {
 public:

@@ -36,16 +36,6 @@ constexpr const char* kLabelsFile = "imagenet_classes.txt";
 constexpr const char* kRandomWeightsWarning =
     "warning: running on RANDOM weights: the predictions mean nothing. Give --weights FILE for real results.";
 
-std::optional<WeightSource> parseSource(const std::string& text)
-{
-    if (text.empty() || text == "auto")
-        return std::nullopt;
-    for (auto source : {WeightSource::Torchvision, WeightSource::Timm, WeightSource::Lukemelas})
-        if (text == toString(source))
-            return source;
-    throw UsageError("--source must be auto, torchvision, timm or lukemelas, not '" + text + "'");
-}
-
 // Files given by name are always tried; folders are walked (recursively, sorted) for image files.
 std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
 {
@@ -93,7 +83,7 @@ ClassifierOptions classifierOptions(const Arguments& args)
     options.weights = args.value("weights");
     options.randomWeights = args.flag("random-weights");
     options.device = args.value("device", "auto");
-    options.source = parseSource(args.value("source"));
+    options.source = parseSourceOption(args.value("source"));
     if (options.weights.empty() && !options.randomWeights)
         options.weights = findCachedWeights(options.model);
     if (options.weights.empty() && !options.randomWeights)
@@ -243,7 +233,7 @@ int runConvert(const std::vector<std::string>& argv)
     std::optional<std::string> model;
     if (args.has("model"))
         model = args.value("model");
-    const auto result = convertCheckpoint(args.value("from"), args.value("to"), model, parseSource(args.value("source")));
+    const auto result = convertCheckpoint(args.value("from"), args.value("to"), model, parseSourceOption(args.value("source")));
     std::cout << "wrote " << args.value("to") << ": " << result.tensors << " tensors of " << result.variant
               << " (read with " << toString(result.source) << " keys, written with torchvision keys)\n";
     return kExitOk;

@@ -26,16 +26,6 @@ constexpr int kLogPercentStep = 10;                                 // without a
 constexpr std::uint64_t kLogBytesStep = std::uint64_t(32) << 20;    // ...or per 32 MiB while the size is unknown
 constexpr double kBytesPerMiB = 1024.0 * 1024.0;
 
-std::optional<WeightSource> parseSource(const std::string& text)
-{
-    if (text.empty())
-        return std::nullopt;
-    for (auto source : {WeightSource::Torchvision, WeightSource::Timm, WeightSource::Lukemelas})
-        if (text == toString(source))
-            return source;
-    throw UsageError("--source must be torchvision, timm or lukemelas, not '" + text + "'");
-}
-
 // Progress on stderr: one line updated in place on a terminal; occasional whole lines in logs, where carriage
 // returns would pile up.
 class ProgressReporter {
@@ -138,7 +128,7 @@ int runDownload(const std::vector<std::string>& argv)
     if (args.positional().size() != 1)
         throw UsageError("download needs exactly one model NAME, e.g. efficientnet_b0");
     const std::string name = args.positional().front();
-    const auto source = parseSource(args.value("source"));
+    const auto source = parseSourceOption(args.value("source"));
     const auto registry = readWeightsRegistry(args.value("registry", resourcesDir() + "/" + kRegistryFile));
     const WeightsDownload& entry = findDownload(registry, name, source);
     const std::string cacheDir = args.value("cache-dir", weightsCacheDir());

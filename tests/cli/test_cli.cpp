@@ -13,34 +13,14 @@
 #include "test_support.h"
 
 using efficientnet::test::referencePath;
+using efficientnet::test::runCli;
 using efficientnet::test::resourcesPath;
 
 namespace {
 
-constexpr int kTimeoutMs = 300000;
 constexpr double kProbabilityTolerance = 0.01;   // preprocessing reproduces PIL to within a level on a few pixels
 
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
 QString ref(const char* name) { return QString::fromStdString(referencePath(name)); }
-
-Run runCli(const QStringList& args, const QProcessEnvironment& env = QProcessEnvironment::systemEnvironment())
-{
-    QProcess process;
-    process.setProcessEnvironment(env);
-    process.start(QStringLiteral(EFFICIENTNET_CLI), args);
-    if (!process.waitForFinished(kTimeoutMs))
-        qFatal("efficientnet-cli did not finish");
-    Run run;
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;   // -1: it crashed
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
-}
 
 QJsonObject parseJson(const QByteArray& text)
 {

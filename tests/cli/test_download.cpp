@@ -15,11 +15,11 @@
 #include "test_support.h"
 
 using efficientnet::test::referencePath;
+using efficientnet::test::runCli;
 using efficientnet::test::resourcesPath;
 
 namespace {
 
-constexpr int kTimeoutMs = 120000;
 constexpr int kServerStartMs = 20000;
 constexpr int kServerStopMs = 5000;
 constexpr int kServerLifetimeSeconds = 900;   // the server's own deadline, should this test die without stopping it
@@ -27,12 +27,6 @@ constexpr const char* kModel = "efficientnet_b0";
 constexpr const char* kServedFile = "efficientnet_b0.pth";             // torchvision keys
 constexpr const char* kServedLukemelas = "efficientnet_b0.lukemelas.pth";
 constexpr int kHubPrefixDigits = 8;
-
-struct Run {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-};
 
 QString ref(const char* name) { return QString::fromStdString(referencePath(name)); }
 
@@ -56,20 +50,6 @@ QProcessEnvironment toolEnv(const QString& cacheDir)
     env.insert("EFFICIENTNET_CACHE_DIR", cacheDir);
     env.insert("TORCH_HOME", cacheDir + "/torch");
     return env;
-}
-
-Run runCli(const QStringList& args, const QProcessEnvironment& env)
-{
-    QProcess process;
-    process.setProcessEnvironment(env);
-    process.start(QStringLiteral(EFFICIENTNET_CLI), args);
-    if (!process.waitForFinished(kTimeoutMs))
-        qFatal("efficientnet-cli did not finish");
-    Run run;
-    run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;   // -1: it crashed
-    run.out = process.readAllStandardOutput();
-    run.err = process.readAllStandardError();
-    return run;
 }
 
 QJsonObject registryEntry(const QString& url, const QString& file, const QString& sha256)
@@ -125,7 +105,7 @@ private:
         return lines;
     }
 
-    Run classifyCached(const Scratch& s, const QString& model) const
+    efficientnet::test::CliRun classifyCached(const Scratch& s, const QString& model) const
     {
         return runCli({"classify", "--json", "--model", model, QString::fromStdString(resourcesPath("samples/cat.jpg"))},
                       toolEnv(s.cache()));
