@@ -34,7 +34,7 @@ int main(int argc, char** argv)
         return args.empty() ? kExitUsage : kExitOk;
     }
     if (args[0] == "--version") {
-        std::cout << "efficientnet-cli " << EFFICIENTNET_VERSION << "\n";
+        std::cout << "efficientnet-cli " << EFFICIENTNET_VERSION << " (resources: " << resourcesDir() << ")\n";
         return kExitOk;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
