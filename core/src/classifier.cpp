@@ -108,19 +108,25 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<Image>& im
     clock.mark();
 
     const auto& p = name.spec->preprocessing;
-    auto batch = torch::empty({static_cast<int64_t>(images.size()), 3, p.cropSize, p.cropSize},
-                              torch::TensorOptions().device(device));
-    // Group equally sized frames (a camera's) so that they are preprocessed in one call.
-    std::map<std::pair<int, int>, std::vector<int64_t>> groups;
+    std::map<std::pair<int, int>, std::vector<int64_t>> groups;   // equally sized frames, preprocessed in one call
     for (size_t i = 0; i < images.size(); ++i)
         groups[{images[i].height, images[i].width}].push_back(static_cast<int64_t>(i));
-    for (const auto& [size, members] : groups) {
-        std::vector<torch::Tensor> frames;
-        for (const auto i : members)
-            frames.push_back(onDevice.narrow(0, static_cast<int64_t>(offsets[i]), static_cast<int64_t>(pixelBytes(images[i])))
-                                 .view({size.first, size.second, 3}));
-        const auto indices = torch::tensor(members, torch::TensorOptions().device(device));
-        batch.index_copy_(0, indices, preprocessBatch(torch::stack(frames), p));
+    torch::Tensor batch;
+    if (groups.size() == 1) {
+        // A camera's frames: they lie back to back in the upload, so they are one NHWC tensor as they are.
+        batch = preprocessBatch(onDevice.view({static_cast<int64_t>(images.size()), images[0].height, images[0].width, 3}), p);
+    } else {
+        batch = torch::empty({static_cast<int64_t>(images.size()), 3, p.cropSize, p.cropSize},
+                             torch::TensorOptions().device(device));
+        for (const auto& [size, members] : groups) {
+            std::vector<torch::Tensor> frames;
+            for (const auto i : members)
+                frames.push_back(onDevice.narrow(0, static_cast<int64_t>(offsets[i]), static_cast<int64_t>(pixelBytes(images[i])))
+                                     .view({size.first, size.second, 3}));
+            const auto processed = preprocessBatch(torch::stack(frames), p);
+            for (size_t k = 0; k < members.size(); ++k)
+                batch[members[k]].copy_(processed[static_cast<int64_t>(k)]);
+        }
     }
     clock.mark();
     const auto ms = clock.elapsedMs();

@@ -10,6 +10,8 @@
 
 #include <torch/torch.h>
 
+#include "efficientnet/checkpoint.h"
+#include "efficientnet/classifier.h"
 #include "efficientnet/inference.h"
 #include "efficientnet/model.h"
 #include "efficientnet/preprocess.h"
@@ -153,6 +155,47 @@ void cudaFloatMatchesCpu()
     check(rel < 1e-2, what);
 }
 
+// The Classifier's whole CUDA input path (pinned upload, grouping by frame size, GPU preprocessing, order of the
+// results) against the CPU Classifier on the same weights and frames.
+void classifierOnCudaMatchesCpu()
+{
+    const std::string weights = "/tmp/efficientnet_test_cuda_b0.safetensors";
+    writeSafetensors(weights, stateDict(calibratedModel("efficientnet_b0", 224)));
+    ClassifierOptions options;
+    options.weights = weights;
+    options.precision = "fp32";
+    options.device = "cpu";
+    Classifier cpu(options);
+    options.device = "cuda";
+    Classifier gpu(options);
+    torch::manual_seed(2);
+    std::vector<Image> frames;
+    for (auto [h, w] : {std::pair<int, int>{480, 640}, {300, 451}, {480, 640}, {256, 256}, {480, 640}}) {
+        const auto pixels = torch::nn::functional::interpolate(
+                                torch::rand({1, 3, h / 8, w / 8}) * 255,
+                                torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false))
+                                .round().clamp(0, 255).to(torch::kUInt8)[0].permute({1, 2, 0}).contiguous();
+        frames.push_back({w, h, std::vector<std::uint8_t>(pixels.data_ptr<std::uint8_t>(), pixels.data_ptr<std::uint8_t>() + pixels.numel())});
+    }
+    for (const bool sameSize : {false, true}) {
+        std::vector<Image> batch = frames;
+        if (sameSize)
+            batch = {frames[0], frames[2], frames[4]};
+        const auto a = cpu.classifyBatch(batch, 5).predictions;
+        const auto b = gpu.classifyBatch(batch, 5).predictions;
+        double worst = 0;
+        bool sameTop1 = a.size() == b.size();
+        for (size_t i = 0; sameTop1 && i < a.size(); ++i) {
+            sameTop1 = a[i][0].index == b[i][0].index;
+            worst = std::max(worst, static_cast<double>(std::abs(a[i][0].probability - b[i][0].probability)));
+        }
+        char what[200];
+        std::snprintf(what, sizeof what, "Classifier on CUDA equals the CPU (%s sizes): same top-1, probability within %.2e",
+                      sameSize ? "equal" : "mixed", worst);
+        check(sameTop1 && worst < 1e-2, what);
+    }
+}
+
 } // namespace
 
 int main()
@@ -167,6 +210,7 @@ int main()
     graphReplayEqualsEager(Precision::Float16);
     gpuPreprocessingEqualsCpu();
     cudaFloatMatchesCpu();
+    classifierOnCudaMatchesCpu();
     std::printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
 }
