@@ -364,19 +364,22 @@ void DesktopApp::startCamera(const QString& source)
     options.source = source;
     options.paceFiles = m_options.paceVideoFiles;
     options.loopFiles = m_options.loopVideoFiles;
-    m_liveSession = m_camera->start(options);
+    m_liveSession = m_shownSession = m_camera->start(options);
     m_window->setCameraActive(true);
     updateStatus();
 }
 
 void DesktopApp::stopCamera()
 {
-    m_camera->stop();   // the capture loop reports "stopped"; results still in flight are stale from now on
+    m_camera->stop();   // the capture loop reports "stopped"
+    m_shownSession = 0;  // results still in flight are stale from now on
 }
 
 void DesktopApp::onFrameClassified(const FrameResult& result)
 {
-    if (result.generation != m_liveSession || result.sequence <= m_lastSequence) {
+    // A video that ended by itself still shows the frames the model was busy with; a stopped or replaced
+    // session's results are stale.
+    if (result.generation != m_shownSession || result.sequence <= m_lastSequence) {
         ++m_staleFrameResults;
         return;
     }

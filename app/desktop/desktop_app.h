@@ -88,7 +88,8 @@ private:
     quint64 m_job = 0;          // the gallery's job; results of other jobs are stale
     quint64 m_previewJob = 0;   // a gallery entry shown again
     QVector<FileResult> m_results;
-    quint64 m_liveSession = 0;
+    quint64 m_liveSession = 0;      // the capture session running now; 0 when live mode is off
+    quint64 m_shownSession = 0;     // whose results are shown: the last session, until the user stops it
     quint64 m_lastSequence = 0;
     qint64 m_lastFrameShownNs = 0;
     double m_fps = -1;
