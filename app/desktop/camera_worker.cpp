@@ -1,0 +1,127 @@
+#include "camera_worker.h"
+
+#include <QThread>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+namespace efficientnet::desktop {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kMinFps = 1.0;
+constexpr double kMaxFps = 240.0;
+// A camera that returns nothing this many times in a row has been unplugged or taken by another program.
+constexpr int kMaxFailedReads = 10;
+constexpr auto kRetryDelay = std::chrono::milliseconds(20);
+
+Image toImage(const cv::Mat& bgr)
+{
+    cv::Mat rgb;
+    if (bgr.channels() == 1)
+        cv::cvtColor(bgr, rgb, cv::COLOR_GRAY2RGB);
+    else if (bgr.channels() == 4)
+        cv::cvtColor(bgr, rgb, cv::COLOR_BGRA2RGB);
+    else
+        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    Image image;
+    image.width = rgb.cols;
+    image.height = rgb.rows;
+    image.rgb.resize(static_cast<size_t>(rgb.cols) * rgb.rows * 3);
+    const size_t rowBytes = static_cast<size_t>(rgb.cols) * 3;
+    for (int y = 0; y < rgb.rows; ++y)
+        std::memcpy(image.rgb.data() + y * rowBytes, rgb.ptr(y), rowBytes);
+    return image;
+}
+
+} // namespace
+
+CameraWorker::CameraWorker(std::shared_ptr<FrameSlot> frames, std::shared_ptr<std::atomic<quint64>> activeSession)
+    : m_frames(std::move(frames))
+    , m_activeSession(std::move(activeSession))
+{
+}
+
+void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, quint64 session)
+{
+    if (*m_activeSession != session) {
+        Q_EMIT stopped(session, tr("Live mode stopped."), false);
+        return;   // stopped (or restarted) before it began
+    }
+    bool isIndex = false;
+    const int index = source.toInt(&isIndex);
+    cv::VideoCapture capture;
+    try {
+        if (isIndex)
+            capture.open(index);
+        else
+            capture.open(source.toStdString());
+    } catch (const cv::Exception& e) {
+        Q_EMIT stopped(session, tr("Cannot open %1: %2").arg(source, QString::fromStdString(e.what())), true);
+        return;
+    }
+    if (!capture.isOpened()) {
+        Q_EMIT stopped(session,
+                       isIndex ? tr("Cannot open camera %1: no such camera, or it is in use by another program. "
+                                    "Live mode stopped; choose another camera or a video file.").arg(index)
+                               : tr("Cannot open %1: not a readable video file or stream. Live mode stopped.").arg(source),
+                       true);
+        return;
+    }
+    const double fps = capture.get(cv::CAP_PROP_FPS);
+    const bool pace = !isIndex && paceFiles && fps >= kMinFps && fps <= kMaxFps;
+    const auto framePeriod = pace ? std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / fps))
+                                  : Clock::duration::zero();
+    Q_EMIT opened(session, tr("%1 (%2×%3%4)")
+                               .arg(isIndex ? tr("camera %1").arg(index) : source)
+                               .arg(capture.get(cv::CAP_PROP_FRAME_WIDTH))
+                               .arg(capture.get(cv::CAP_PROP_FRAME_HEIGHT))
+                               .arg(fps > 0 ? tr(", %1 fps").arg(fps, 0, 'f', 1) : QString()));
+
+    quint64 sequence = 0;
+    int failedReads = 0;
+    auto next = Clock::now();
+    cv::Mat frame;
+    while (*m_activeSession == session) {
+        bool ok = false;
+        try {
+            ok = capture.read(frame) && !frame.empty();
+        } catch (const cv::Exception&) {
+            ok = false;
+        }
+        if (!ok) {
+            if (!isIndex) {
+                if (loopFiles && sequence > 0 && capture.set(cv::CAP_PROP_POS_FRAMES, 0))
+                    continue;
+                Q_EMIT stopped(session, tr("The video %1 ended after %2 frames.").arg(source).arg(sequence), false);
+                return;
+            }
+            if (++failedReads >= kMaxFailedReads) {
+                Q_EMIT stopped(session, tr("Camera %1 stopped delivering frames (unplugged, or taken by another "
+                                           "program). Live mode stopped.").arg(index), true);
+                return;
+            }
+            std::this_thread::sleep_for(kRetryDelay);
+            continue;
+        }
+        failedReads = 0;
+        Frame captured;
+        captured.generation = session;
+        captured.sequence = ++sequence;
+        captured.capturedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+        captured.pixels = toImage(frame);
+        if (m_frames->put(std::move(captured)))
+            Q_EMIT frameReady();
+        if (pace) {
+            next += framePeriod;
+            std::this_thread::sleep_until(next);
+        }
+    }
+    Q_EMIT stopped(session, tr("Live mode stopped."), false);
+}
+
+} // namespace efficientnet::desktop

@@ -1,0 +1,203 @@
+#include "inference_worker.h"
+
+#include <QDirIterator>
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+#include "efficientnet/errors.h"
+
+namespace efficientnet::desktop {
+
+InferenceWorker::InferenceWorker(std::shared_ptr<FrameSlot> frames, std::shared_ptr<WorkerControl> control)
+    : m_frames(std::move(frames))
+    , m_control(std::move(control))
+{
+}
+
+InferenceWorker::~InferenceWorker() = default;
+
+void InferenceWorker::loadModel(const ModelConfig& requested)
+{
+    ModelConfig config = requested;
+    ClassifierOptions options;
+    options.model = config.model.toStdString();
+    options.device = config.device.toStdString();
+    options.precision = config.precision.toStdString();
+    options.randomWeights = config.randomWeights;
+    QString note;
+    try {
+        if (config.weights.isEmpty() && !config.randomWeights) {
+            config.weights = QString::fromStdString(findCachedWeights(options.model));
+            if (config.weights.isEmpty()) {
+                const QString where = QString::fromStdString(weightsCacheDir());
+                if (!config.randomIfNoWeights)
+                    throw ConfigError("no weights for " + options.model + " in " + where.toStdString() +
+                                      " or torch.hub's checkpoints folder: open a checkpoint (File > Open weights…, or "
+                                      "drop a .pth/.safetensors file), or run `efficientnet-cli download " +
+                                      options.model + "`.");
+                options.randomWeights = true;
+                note = tr("No weights for %1 are cached in %2. Open or drop a checkpoint, or run "
+                          "`efficientnet-cli download %1`.").arg(config.model, where);
+            }
+        }
+        options.weights = config.weights.toStdString();
+        if (!config.labelsFile.isEmpty())
+            options.labels = readLabels(config.labelsFile.toStdString());
+        // The new model is built beside the old one, which stays in use if this throws.
+        auto classifier = std::make_unique<Classifier>(options);
+        m_classifier = std::move(classifier);
+        ModelInfo info;
+        info.config = config;
+        info.model = QString::fromStdString(m_classifier->model().spec->name);
+        info.device = QString::fromStdString(m_classifier->deviceName());
+        info.precision = QString::fromStdString(m_classifier->precision());
+        info.weights = QString::fromStdString(m_classifier->weightsDescription());
+        info.randomWeights = options.randomWeights;
+        info.note = note;
+        Q_EMIT modelLoaded(info);
+    } catch (const std::exception& e) {   // efficientnet::Error, c10::Error (device, precision), bad_alloc
+        Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);
+    }
+}
+
+bool InferenceWorker::cancelled(quint64 job) const
+{
+    return m_control->abort || m_control->activeJob != job;
+}
+
+FileResult InferenceWorker::classifyOne(const Image& image, FileResult result)
+{
+    if (!m_classifier) {
+        result.error = tr("no model loaded");
+        return result;
+    }
+    const double decodeMs = result.times.decodeMs;
+    auto batch = m_classifier->classifyBatch({image}, kResultTopK);
+    result.predictions = std::move(batch.predictions.front());
+    result.times = batch.times;
+    result.times.decodeMs = decodeMs;
+    result.image = toQImage(image);
+    result.thumbnail = result.image.scaled(kThumbnailSize, kThumbnailSize, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+    return result;
+}
+
+void InferenceWorker::classifyFiles(quint64 job, const QStringList& paths)
+{
+    if (cancelled(job))
+        return;
+    const QStringList files = expandImagePaths(paths);
+    Q_EMIT jobStarted(job, static_cast<int>(files.size()));
+    for (int i = 0; i < files.size(); ++i) {
+        if (cancelled(job)) {
+            Q_EMIT jobFinished(job, true);
+            return;
+        }
+        FileResult result;
+        result.job = job;
+        result.index = i;
+        result.count = static_cast<int>(files.size());
+        result.path = files[i];
+        try {
+            QElapsedTimer timer;
+            timer.start();
+            const Image image = decodeImageFile(QFile::encodeName(files[i]).toStdString());
+            result.times.decodeMs = timer.nsecsElapsed() / 1e6;
+            result = classifyOne(image, std::move(result));
+        } catch (const std::exception& e) {
+            result.error = QString::fromUtf8(e.what());
+        }
+        Q_EMIT fileClassified(result);
+    }
+    Q_EMIT jobFinished(job, false);
+}
+
+void InferenceWorker::classifyImage(quint64 job, const QImage& image, const QString& name)
+{
+    if (cancelled(job))
+        return;
+    Q_EMIT jobStarted(job, 1);
+    FileResult result;
+    result.job = job;
+    result.count = 1;
+    result.path = name;
+    try {
+        if (image.isNull())
+            throw ImageError(name.toStdString(), "empty image");
+        result = classifyOne(toImage(image), std::move(result));
+    } catch (const std::exception& e) {
+        result.error = QString::fromUtf8(e.what());
+    }
+    Q_EMIT fileClassified(result);
+    Q_EMIT jobFinished(job, false);
+}
+
+void InferenceWorker::processLatestFrame()
+{
+    if (m_control->abort)
+        return;
+    auto frame = m_frames->take();
+    if (!frame)
+        return;   // already taken by an earlier wake-up
+    FrameResult result;
+    result.generation = frame->generation;
+    result.sequence = frame->sequence;
+    result.capturedNs = frame->capturedNs;
+    try {
+        if (!m_classifier)
+            throw Error("no model loaded");
+        auto batch = m_classifier->classifyBatch({frame->pixels}, kResultTopK);
+        result.predictions = std::move(batch.predictions.front());
+        result.times = batch.times;
+    } catch (const std::exception& e) {
+        result.error = QString::fromUtf8(e.what());
+    }
+    result.frame = toQImage(frame->pixels);
+    Q_EMIT frameClassified(result);
+}
+
+QStringList expandImagePaths(const QStringList& paths)
+{
+    QStringList files;
+    for (const QString& path : paths) {
+        if (!QFileInfo(path).isDir()) {
+            files << path;
+            continue;
+        }
+        QStringList found;
+        QDirIterator it(path, QDir::Files | QDir::Readable, QDirIterator::Subdirectories);
+        while (it.hasNext()) {
+            const QString file = it.next();
+            if (hasImageExtension(QFile::encodeName(file).toStdString()))
+                found << file;
+        }
+        found.sort();
+        files << found;
+    }
+    return files;
+}
+
+QImage toQImage(const Image& image)
+{
+    if (image.empty())
+        return {};
+    QImage wrapped(image.rgb.data(), image.width, image.height, image.width * 3, QImage::Format_RGB888);
+    return wrapped.copy();   // own the pixels: the Image goes away
+}
+
+Image toImage(const QImage& source)
+{
+    const QImage rgb = source.convertToFormat(QImage::Format_RGB888);
+    Image image;
+    image.width = rgb.width();
+    image.height = rgb.height();
+    image.rgb.resize(static_cast<size_t>(image.width) * image.height * 3);
+    const size_t rowBytes = static_cast<size_t>(image.width) * 3;
+    for (int y = 0; y < image.height; ++y)
+        std::memcpy(image.rgb.data() + y * rowBytes, rgb.constScanLine(y), rowBytes);
+    return image;
+}
+
+} // namespace efficientnet::desktop

@@ -1,0 +1,61 @@
+#pragma once
+// The inference worker: lives on the inference thread, owns the Classifier (built there, so any CUDA state is
+// created on the thread that uses it), and answers requests that arrive by queued signals with results sent back
+// by signals. Exceptions stop here: each failure becomes an error value.
+#include <QObject>
+#include <atomic>
+#include <memory>
+
+#include "frame_slot.h"
+#include "types.h"
+
+namespace efficientnet::desktop {
+
+// State the controller on the GUI thread shares with the worker: flags read between steps of long jobs.
+struct WorkerControl {
+    std::atomic<bool> abort{false};          // shutting down: stop whatever runs
+    std::atomic<quint64> activeJob{0};       // a file job whose id differs has been cancelled or superseded
+};
+
+class InferenceWorker : public QObject {
+    Q_OBJECT
+
+public:
+    // How many predictions each result carries; the panel shows the first k of them.
+    static constexpr int kResultTopK = 20;
+    static constexpr int kThumbnailSize = 96;
+
+    InferenceWorker(std::shared_ptr<FrameSlot> frames, std::shared_ptr<WorkerControl> control);
+    ~InferenceWorker() override;
+
+public Q_SLOTS:
+    void loadModel(const efficientnet::desktop::ModelConfig& config);
+    void classifyFiles(quint64 job, const QStringList& paths);
+    void classifyImage(quint64 job, const QImage& image, const QString& name);
+    void processLatestFrame();
+
+Q_SIGNALS:
+    void modelLoaded(const efficientnet::desktop::ModelInfo& info);
+    void modelLoadFailed(const QString& error, const efficientnet::desktop::ModelConfig& config);
+    void jobStarted(quint64 job, int count);
+    void fileClassified(const efficientnet::desktop::FileResult& result);
+    void jobFinished(quint64 job, bool cancelled);
+    void frameClassified(const efficientnet::desktop::FrameResult& result);
+
+private:
+    bool cancelled(quint64 job) const;
+    FileResult classifyOne(const Image& image, FileResult result);
+
+    std::shared_ptr<FrameSlot> m_frames;
+    std::shared_ptr<WorkerControl> m_control;
+    std::unique_ptr<Classifier> m_classifier;
+};
+
+// Files given by name are kept as they are (a bad one is reported by name); folders are walked recursively for
+// image files, sorted.
+QStringList expandImagePaths(const QStringList& paths);
+
+QImage toQImage(const Image& image);
+Image toImage(const QImage& image);
+
+} // namespace efficientnet::desktop

@@ -1,0 +1,66 @@
+#pragma once
+// Value types that cross between the GUI, capture and inference threads (by queued signals). Nothing here is
+// shared mutable state: each is copied or moved, and QImage is implicitly shared and reentrant.
+#include <QImage>
+#include <QMetaType>
+#include <QString>
+#include <QStringList>
+#include <vector>
+
+#include "efficientnet/classifier.h"
+
+namespace efficientnet::desktop {
+
+// What to load. Empty weights: the model's cached checkpoint; with none cached, random weights when
+// randomIfNoWeights is set, else an error (and the previous model stays).
+struct ModelConfig {
+    QString model = QStringLiteral("efficientnet_b0");
+    QString weights;
+    bool randomWeights = false;
+    bool randomIfNoWeights = false;
+    QString device = QStringLiteral("auto");
+    QString precision = QStringLiteral("auto");
+    QString labelsFile;
+};
+
+// What was loaded.
+struct ModelInfo {
+    ModelConfig config;         // as requested (weights filled in when found in the cache)
+    QString model;              // torchvision name of the variant
+    QString device;             // "cpu" or "cuda:0 (name)"
+    QString precision;          // fp32 | fp16 | bf16
+    QString weights;            // file and detected source, or "random (meaningless)"
+    bool randomWeights = false;
+    QString note;               // why random weights were used, when they were not asked for
+};
+
+// One file of a job (a drop, Open, a folder, a paste). index/count place it in the job.
+struct FileResult {
+    quint64 job = 0;
+    int index = 0;
+    int count = 0;
+    QString path;
+    std::vector<Prediction> predictions;
+    QString error;              // empty: classified
+    QImage image;               // for the view (empty on error)
+    QImage thumbnail;           // for the gallery
+    StageTimes times;
+};
+
+// One live frame's answer. The frame travels with its result so the view shows what was classified.
+struct FrameResult {
+    quint64 generation = 0;     // which camera session (start) it came from; older sessions' results are stale
+    quint64 sequence = 0;       // capture order within the session
+    qint64 capturedNs = 0;      // steady-clock time of capture
+    QImage frame;
+    std::vector<Prediction> predictions;
+    QString error;
+    StageTimes times;
+};
+
+} // namespace efficientnet::desktop
+
+Q_DECLARE_METATYPE(efficientnet::desktop::ModelConfig)
+Q_DECLARE_METATYPE(efficientnet::desktop::ModelInfo)
+Q_DECLARE_METATYPE(efficientnet::desktop::FileResult)
+Q_DECLARE_METATYPE(efficientnet::desktop::FrameResult)

@@ -1,0 +1,337 @@
+// The desktop app driven as a user would, offscreen: files dropped on the main window are classified on the
+// inference thread and their predictions shown; a bad file in a batch is reported while the rest are classified;
+// a model, weights or device that cannot be loaded leaves the previous model in use; settings persist.
+#include <QtTest/QtTest>
+
+#include <QComboBox>
+#include <QDropEvent>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMimeData>
+#include <QTemporaryDir>
+#include <memory>
+
+#include "desktop_app.h"
+#include "efficientnet/ui/gallery_panel.h"
+#include "efficientnet/ui/image_view.h"
+#include "efficientnet/ui/main_window.h"
+#include "test_support.h"
+
+using namespace efficientnet::desktop;
+using efficientnet::test::referencePath;
+using efficientnet::test::resourcesPath;
+
+namespace {
+
+constexpr int kLoadTimeoutMs = 120000;
+constexpr int kClassifyTimeoutMs = 60000;
+
+QString ref(const char* name) { return QString::fromStdString(referencePath(name)); }
+QString sample(const char* name) { return QString::fromStdString(resourcesPath(std::string("samples/") + name)); }
+
+// What torchvision answers for a sample photo with the reference weights (tests/reference/make_reference.py).
+struct Expected {
+    int top1 = -1;
+    double probability = 0;
+};
+Expected expectedFor(const QString& path)
+{
+    QFile file(ref("e2e_reference.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const auto results = QJsonDocument::fromJson(file.readAll()).object()["results"].toArray();
+    for (const auto& r : results) {
+        const auto o = r.toObject();
+        if (QFileInfo(o["path"].toString()).fileName() == QFileInfo(path).fileName())
+            return {o["top5"].toArray()[0].toInt(), o["probabilities"].toArray()[0].toDouble()};
+    }
+    return {};
+}
+
+QStringList imagenetLabels()
+{
+    QFile file(QString::fromStdString(resourcesPath("imagenet_classes.txt")));
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+        return {};
+    return QString::fromUtf8(file.readAll()).split('\n');
+}
+
+void dropFiles(QWidget* target, const QStringList& paths)
+{
+    QMimeData mime;
+    QList<QUrl> urls;
+    for (const auto& p : paths)
+        urls << QUrl::fromLocalFile(p);
+    mime.setUrls(urls);
+    const QPointF where(target->width() / 2.0, target->height() / 2.0);
+    QDragEnterEvent enter(where.toPoint(), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(target, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(where, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QCoreApplication::sendEvent(target, &drop);
+    QVERIFY(drop.isAccepted());
+}
+
+FileResult resultAt(const QSignalSpy& spy, int i) { return spy.at(i).at(0).value<FileResult>(); }
+
+} // namespace
+
+class TestDesktopApp : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QStringList m_labels;
+
+    AppOptions options(const QString& weights = ref("e2e_b0.pth")) const
+    {
+        AppOptions o;
+        o.model = "efficientnet_b0";
+        o.weights = weights;
+        o.device = "cpu";
+        // A fresh settings file per test and data row: settings persist, which is what settingsPersist() proves.
+        o.settingsFile = m_dir.filePath(QString("settings-%1-%2.ini")
+                                            .arg(QTest::currentTestFunction(), QTest::currentDataTag() ? QTest::currentDataTag() : "")
+                                            .replace(' ', '_'));
+        return o;
+    }
+
+    // An app with its model loaded, ready for input.
+    std::unique_ptr<DesktopApp> startedApp(const AppOptions& o)
+    {
+        auto app = std::make_unique<DesktopApp>(o);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        app->window()->show();
+        app->start();
+        if (!loaded.wait(kLoadTimeoutMs))
+            return nullptr;
+        return app;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        // Nothing the developer has cached may leak into a test.
+        qputenv("EFFICIENTNET_CACHE_DIR", m_dir.filePath("cache").toUtf8());
+        qputenv("TORCH_HOME", m_dir.filePath("torch").toUtf8());
+        qputenv("XDG_CACHE_HOME", m_dir.filePath("xdg").toUtf8());
+        m_labels = imagenetLabels();
+        QVERIFY(m_labels.size() >= 1000);
+    }
+
+    void droppedFilesAreClassifiedAndShown_data()
+    {
+        QTest::addColumn<QStringList>("files");
+        QTest::newRow("one photo") << QStringList{sample("cat.jpg")};
+        QTest::newRow("two photos") << QStringList{sample("cat.jpg"), sample("coffee.jpg")};
+    }
+    void droppedFilesAreClassifiedAndShown()
+    {
+        QFETCH(QStringList, files);
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        dropFiles(app->window(), files);
+        QVERIFY(finished.wait(kClassifyTimeoutMs));
+        QCOMPARE(results.count(), files.size());
+        for (int i = 0; i < files.size(); ++i) {
+            const FileResult r = resultAt(results, i);
+            QCOMPARE(r.path, files[i]);
+            QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+            const Expected want = expectedFor(files[i]);
+            QVERIFY(want.top1 >= 0);
+            QCOMPARE(r.predictions.front().index, want.top1);   // the reference's answer on the same weights
+            QVERIFY(qAbs(r.predictions.front().probability - want.probability) < 0.01);
+            QVERIFY(!r.image.isNull());
+        }
+        // The panel shows the last file's top-k, labelled and in percent.
+        const auto* panel = app->window()->predictionsPanel();
+        const FileResult last = resultAt(results, files.size() - 1);
+        QCOMPARE(panel->visibleRows(), 5);
+        QCOMPARE(panel->labelText(0), m_labels[last.predictions.front().index]);
+        QCOMPARE(panel->percentText(0), QString::number(last.predictions.front().probability * 100.0, 'f', 2) + " %");
+        QCOMPARE(panel->barPermille(0), qRound(last.predictions.front().probability * 1000));
+        QVERIFY(panel->barPermille(0) >= panel->barPermille(1));
+        QVERIFY(!app->window()->imageView()->image().isNull());
+        QVERIFY(app->window()->statusText().contains("inference"));
+        QVERIFY(!app->window()->statusText().contains("inference –"));   // timings arrived with the result
+        // Changing k shows more or fewer rows of the same answer without running the model again.
+        app->window()->predictionsPanel()->setTopK(3);
+        QCOMPARE(panel->visibleRows(), 3);
+        QCOMPARE(results.count(), files.size());
+        // Several files make a gallery with each one's top-1.
+        const auto* gallery = app->window()->galleryPanel();
+        if (files.size() > 1) {
+            QCOMPARE(gallery->count(), files.size());
+            QVERIFY(gallery->entryText(1).contains(m_labels[last.predictions.front().index]));
+        }
+    }
+
+    void inferenceRunsOffTheGuiThread()
+    {
+        auto app = std::make_unique<DesktopApp>(options());
+        const QThread* gui = QCoreApplication::instance()->thread();
+        QThread* loadedOn = nullptr;
+        QThread* classifiedOn = nullptr;
+        // Direct connections run where the worker emits: on the thread that built and ran the Classifier.
+        connect(app->inference()->worker(), &InferenceWorker::modelLoaded, this,
+                [&] { loadedOn = QThread::currentThread(); }, Qt::DirectConnection);
+        connect(app->inference()->worker(), &InferenceWorker::fileClassified, this,
+                [&] { classifiedOn = QThread::currentThread(); }, Qt::DirectConnection);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        app->start();
+        app->openFiles({sample("cat.jpg")});
+        QVERIFY(finished.wait(kLoadTimeoutMs));
+        QVERIFY(loadedOn && classifiedOn);
+        QVERIFY(loadedOn != gui);
+        QVERIFY(classifiedOn != gui);
+        QCOMPARE(classifiedOn, app->inference()->workerThread());
+        QCOMPARE(loadedOn, app->inference()->workerThread());
+    }
+
+    void badFilesInABatchAreReportedAndTheRestClassified()
+    {
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        const QStringList files{sample("cat.jpg"), ref("images/truncated.jpg"), ref("images/not_an_image.jpg"),
+                                sample("coffee.jpg")};
+        dropFiles(app->window(), files);
+        QVERIFY(finished.wait(kClassifyTimeoutMs));
+        QCOMPARE(finished.at(0).at(1).toBool(), false);   // not cancelled
+        QCOMPARE(results.count(), 4);
+        const QStringList problems{"", "truncated", "not an image", ""};
+        for (int i = 0; i < 4; ++i) {
+            const FileResult r = resultAt(results, i);
+            QCOMPARE(r.index, i);
+            if (problems[i].isEmpty()) {
+                QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+                QCOMPARE(r.predictions.front().index, expectedFor(files[i]).top1);
+            } else {
+                QVERIFY2(r.error.contains(files[i]) && r.error.contains(problems[i], Qt::CaseInsensitive), qPrintable(r.error));
+                QVERIFY(r.predictions.empty());
+            }
+            QCOMPARE(app->window()->galleryPanel()->entryIsError(i), !problems[i].isEmpty());
+        }
+        QVERIFY(app->window()->errorText().contains("not_an_image.jpg"));   // reported on screen, not in a dialog
+        // The last good file is on screen, and the CSV holds every file: 5 rows per photo, one per bad file.
+        QCOMPARE(app->window()->predictionsPanel()->labelText(0), m_labels[expectedFor(files[3]).top1]);
+        const QString csvPath = m_dir.filePath("batch.csv");
+        QString error;
+        QVERIFY2(app->exportCsv(csvPath, &error), qPrintable(error));
+        QFile csv(csvPath);
+        QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+        const auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 1 + 5 + 1 + 1 + 5);
+        QCOMPARE(lines[0], QString("path,rank,index,label,probability,error"));
+        QVERIFY(lines[1].startsWith(files[0] + ",1," + QString::number(expectedFor(files[0]).top1) + ","));
+        QVERIFY(lines[6].startsWith(files[1] + ",,,,,") && lines[6].contains("truncated"));
+    }
+
+    void aFolderIsWalkedForImages()
+    {
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        dropFiles(app->window(), {QFileInfo(sample("cat.jpg")).absolutePath()});
+        QVERIFY(finished.wait(kClassifyTimeoutMs));
+        QCOMPARE(results.count(), 4);   // the four sample photos; LICENSES.md is not an image
+        QCOMPARE(app->window()->galleryPanel()->count(), 4);
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(resultAt(results, i).error.isEmpty());
+    }
+
+    void failedLoadKeepsThePreviousModel_data()
+    {
+        QTest::addColumn<QString>("action");
+        QTest::addColumn<QString>("argument");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("truncated checkpoint") << "weights" << ref("truncated.pth") << "truncated.pth";
+        QTest::newRow("not a checkpoint") << "weights" << ref("not_a_checkpoint.pth") << "not_a_checkpoint.pth";
+        QTest::newRow("another variant's weights") << "weights" << ref("efficientnet_b1.pth") << "efficientnet_b1.pth";
+        QTest::newRow("model with no cached weights") << "model" << "efficientnet_b3" << "no weights for efficientnet_b3";
+        QTest::newRow("unknown device") << "device" << "tpu" << "tpu";
+    }
+    void failedLoadKeepsThePreviousModel()
+    {
+        QFETCH(QString, action);
+        QFETCH(QString, argument);
+        QFETCH(QString, problem);
+        auto app = startedApp(options());
+        QVERIFY(app);
+        const ModelInfo before = app->currentModel();
+        QVERIFY(before.weights.contains("e2e_b0.pth"));
+        QSignalSpy failed(app->inference(), &InferenceController::modelLoadFailed);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        if (action == "weights")
+            dropFiles(app->window(), {argument});   // a dropped checkpoint is loaded, not classified
+        else if (action == "model")
+            app->chooseModel(argument);
+        else
+            app->chooseDevice(argument);
+        QVERIFY(failed.wait(kLoadTimeoutMs));
+        QCOMPARE(loaded.count(), 0);
+        const QString error = failed.at(0).at(0).toString();
+        QVERIFY2(error.contains(problem, Qt::CaseInsensitive), qPrintable(error));
+        QVERIFY2(app->window()->errorText().contains("Still using efficientnet_b0"), qPrintable(app->window()->errorText()));
+        QCOMPARE(app->currentModel().weights, before.weights);
+        QCOMPARE(app->window()->findChild<QComboBox*>("modelChoice")->currentData().toString(), QString("efficientnet_b0"));
+        QCOMPARE(app->window()->findChild<QComboBox*>("deviceChoice")->currentData().toString(), QString("cpu"));
+        // The old model still answers, with the reference's answer.
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        app->openFiles({sample("cat.jpg")});
+        QVERIFY(results.wait(kClassifyTimeoutMs));
+        QCOMPARE(resultAt(results, 0).predictions.front().index, expectedFor(sample("cat.jpg")).top1);
+    }
+
+    void randomWeightsShowAPersistentBanner_data()
+    {
+        QTest::addColumn<QString>("weights");
+        QTest::addColumn<bool>("random");
+        QTest::addColumn<bool>("banner");
+        QTest::newRow("reference checkpoint") << ref("e2e_b0.pth") << false << false;
+        QTest::newRow("--random-weights") << QString() << true << true;
+        QTest::newRow("nothing cached") << QString() << false << true;
+    }
+    void randomWeightsShowAPersistentBanner()
+    {
+        QFETCH(QString, weights);
+        QFETCH(bool, random);
+        QFETCH(bool, banner);
+        AppOptions o = options(weights);
+        o.randomWeights = random;
+        auto app = startedApp(o);
+        QVERIFY(app);
+        QCOMPARE(app->currentModel().randomWeights, banner);
+        QCOMPARE(app->window()->warningText().contains("RANDOM weights"), banner);
+        if (banner && !random)
+            QVERIFY(app->window()->warningText().contains("efficientnet-cli download efficientnet_b0"));
+    }
+
+    void settingsPersist()
+    {
+        const AppOptions first = options();
+        {
+            auto app = startedApp(first);
+            QVERIFY(app);
+            app->window()->predictionsPanel()->setTopK(7);
+            app->window()->resize(900, 650);
+        }
+        AppOptions second;   // no model or device given: the saved ones apply
+        second.settingsFile = first.settingsFile;
+        second.weights = ref("e2e_b0.pth");
+        DesktopApp app(second);
+        QCOMPARE(app.window()->predictionsPanel()->topK(), 7);
+        QCOMPARE(app.window()->findChild<QComboBox*>("deviceChoice")->currentData().toString(), QString("cpu"));
+        QCOMPARE(app.window()->findChild<QComboBox*>("modelChoice")->currentData().toString(), QString("efficientnet_b0"));
+        QCOMPARE(app.window()->size(), QSize(900, 650));
+    }
+};
+
+QTEST_MAIN(TestDesktopApp)
+#include "test_desktop_app.moc"

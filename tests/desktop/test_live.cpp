@@ -1,0 +1,190 @@
+// Live mode on a generated video file (no camera exists here; a file goes through the same VideoCapture path):
+// frames reach the model in capture order, frames that arrive while the model is busy are dropped and counted,
+// stopping and restarting are clean, results of a stopped session are ignored, and a source that cannot be
+// opened ends live mode with a message while the app stays up.
+#include <QtTest/QtTest>
+
+#include <QTemporaryDir>
+#include <memory>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "desktop_app.h"
+#include "efficientnet/ui/main_window.h"
+#include "test_support.h"
+
+using namespace efficientnet::desktop;
+using efficientnet::test::referencePath;
+using efficientnet::test::resourcesPath;
+
+namespace {
+
+constexpr int kLoadTimeoutMs = 120000;
+constexpr int kLiveTimeoutMs = 60000;
+constexpr int kVideoFrames = 120;
+constexpr double kVideoFps = 30.0;
+const cv::Size kVideoSize(320, 240);
+
+// A moving square on a changing background: every frame differs, as a camera's do.
+bool writeVideo(const std::string& path)
+{
+    cv::VideoWriter writer(path, cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), kVideoFps, kVideoSize);
+    if (!writer.isOpened())
+        return false;
+    for (int i = 0; i < kVideoFrames; ++i) {
+        cv::Mat frame(kVideoSize, CV_8UC3, cv::Scalar(40 + i, 90, 200 - i));
+        cv::rectangle(frame, cv::Rect(i * 2, 60 + i % 40, 60, 60), cv::Scalar(20, 220, 240), cv::FILLED);
+        writer.write(frame);
+    }
+    return true;
+}
+
+FrameResult frameAt(const QSignalSpy& spy, int i) { return spy.at(i).at(0).value<FrameResult>(); }
+
+} // namespace
+
+class TestLive : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_video;
+
+    std::unique_ptr<DesktopApp> startedApp(bool paceVideo)
+    {
+        AppOptions o;
+        o.model = "efficientnet_b0";
+        o.weights = QString::fromStdString(referencePath("e2e_b0.pth"));
+        o.device = "cpu";
+        o.settingsFile = m_dir.filePath("settings.ini");
+        o.paceVideoFiles = paceVideo;
+        o.loopVideoFiles = paceVideo;   // paced runs are stopped by the test, not by the end of the video
+        auto app = std::make_unique<DesktopApp>(o);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        app->window()->show();
+        app->start();
+        if (!loaded.wait(kLoadTimeoutMs))
+            return nullptr;
+        return app;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_video = m_dir.filePath("moving_square.avi");
+        QVERIFY(writeVideo(m_video.toStdString()));
+    }
+
+    void framesAreClassifiedInOrderAndDroppedWhenTheModelIsSlower()
+    {
+        // Unpaced, the file decodes far faster than B0 runs on the CPU: most frames must be dropped.
+        auto app = startedApp(false);
+        QVERIFY(app);
+        QSignalSpy results(app->inference(), &InferenceController::frameClassified);
+        QSignalSpy shown(app.get(), &DesktopApp::frameShown);
+        QSignalSpy stopped(app.get(), &DesktopApp::liveStopped);
+        QThread* classifiedOn = nullptr;
+        connect(app->inference()->worker(), &InferenceWorker::frameClassified, this,
+                [&] { classifiedOn = QThread::currentThread(); }, Qt::DirectConnection);
+        app->startCamera(m_video);
+        const quint64 session = app->camera()->session();
+        QVERIFY(session != 0);
+        QVERIFY(stopped.wait(kLiveTimeoutMs));
+        QVERIFY2(stopped.at(0).at(0).toString().contains("ended"), qPrintable(stopped.at(0).at(0).toString()));
+        QCOMPARE(stopped.at(0).at(1).toBool(), false);
+        QVERIFY(!app->camera()->isActive());
+        FrameSlot& frames = app->frames();
+        QCOMPARE(frames.captured(), quint64(kVideoFrames));
+        // Every captured frame was either classified or dropped (one may have been left when the video ended).
+        QTRY_COMPARE_WITH_TIMEOUT(quint64(results.count()), frames.taken(), kLiveTimeoutMs);
+        QVERIFY(frames.dropped() > 0);
+        QVERIFY(frames.taken() + frames.dropped() <= frames.captured());
+        QVERIFY(frames.captured() - frames.taken() - frames.dropped() <= 1);
+        QVERIFY(results.count() >= 2);
+        quint64 previous = 0;
+        for (int i = 0; i < results.count(); ++i) {
+            const FrameResult r = frameAt(results, i);
+            QCOMPARE(r.generation, session);
+            QVERIFY(r.sequence > previous);   // strictly increasing: the newest frame each time, never an old one
+            QVERIFY(r.error.isEmpty());
+            QCOMPARE(r.predictions.size(), size_t(InferenceWorker::kResultTopK));
+            QCOMPARE(r.frame.size(), QSize(kVideoSize.width, kVideoSize.height));
+            QVERIFY(r.times.forwardMs > 0);
+            previous = r.sequence;
+        }
+        QVERIFY(frameAt(results, 0).sequence >= 1);
+        QVERIFY(classifiedOn && classifiedOn != QCoreApplication::instance()->thread());
+        QVERIFY(classifiedOn != app->camera()->captureThread());
+        // A video that ended by itself is not stale: its last results are shown.
+        QTRY_VERIFY(shown.count() > 0);
+    }
+
+    void stopAndRestartAreCleanAndStaleResultsIgnored()
+    {
+        auto app = startedApp(true);
+        QVERIFY(app);
+        QSignalSpy shown(app.get(), &DesktopApp::frameShown);
+        QSignalSpy stopped(app.get(), &DesktopApp::liveStopped);
+        QSignalSpy results(app->inference(), &InferenceController::frameClassified);
+        app->startCamera(m_video);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 3, kLiveTimeoutMs);
+        QVERIFY2(app->window()->statusText().contains(QRegularExpression("[0-9.]+ fps · [0-9]+ dropped")),
+                 qPrintable(app->window()->statusText()));
+        const quint64 firstSession = app->camera()->session();
+        app->stopCamera();
+        QVERIFY(stopped.wait(kLiveTimeoutMs));
+        QCOMPARE(stopped.at(0).at(1).toBool(), false);   // stopped by the user: no error
+        QVERIFY(!app->camera()->isActive());
+        // Whatever the model was busy with when live mode stopped arrives, and is not shown.
+        const int shownAfterStop = shown.count();
+        FrameSlot& frames = app->frames();
+        QTRY_VERIFY_WITH_TIMEOUT(frames.captured() == frames.taken() + frames.dropped() &&
+                                     quint64(results.count()) == frames.taken(),
+                                 kLiveTimeoutMs);   // every frame taken and answered: nothing more can arrive
+        QCOMPARE(shown.count(), shownAfterStop);
+        QCOMPARE(quint64(results.count()), quint64(shown.count()) + app->staleFrameResults());
+
+        // A new session numbers its frames from 1 again and is shown.
+        shown.clear();
+        app->startCamera(m_video);
+        QVERIFY(app->camera()->session() > firstSession);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, kLiveTimeoutMs);
+        QVERIFY(shown.at(0).at(0).toULongLong() < 60);
+        // Closing the app mid-stream: capture, then inference, stop and join; nothing is left running.
+        QPointer<QObject> worker = app->inference()->worker();
+        app.reset();
+        QVERIFY(worker.isNull());   // deleted on its own thread as that thread finished
+    }
+
+    void unavailableSourceEndsLiveModeWithAMessage_data()
+    {
+        QTest::addColumn<QString>("source");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("missing video file") << m_dir.filePath("no_such_video.avi") << "Cannot open";
+        QTest::newRow("camera that does not exist") << "9" << "Cannot open camera 9";
+    }
+    void unavailableSourceEndsLiveModeWithAMessage()
+    {
+        QFETCH(QString, source);
+        QFETCH(QString, message);
+        auto app = startedApp(true);
+        QVERIFY(app);
+        QSignalSpy stopped(app.get(), &DesktopApp::liveStopped);
+        app->startCamera(source);
+        QVERIFY(stopped.wait(kLiveTimeoutMs));
+        QCOMPARE(stopped.at(0).at(1).toBool(), true);
+        QVERIFY2(stopped.at(0).at(0).toString().contains(message), qPrintable(stopped.at(0).at(0).toString()));
+        QVERIFY(app->window()->errorText().contains(message));
+        QVERIFY(!app->camera()->isActive());
+        // The app stays up: files are still classified.
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        app->openFiles({QString::fromStdString(resourcesPath("samples/cat.jpg"))});
+        QVERIFY(results.wait(kLiveTimeoutMs));
+        QVERIFY(results.at(0).at(0).value<FileResult>().error.isEmpty());
+    }
+};
+
+QTEST_MAIN(TestLive)
+#include "test_live.moc"

@@ -1,0 +1,111 @@
+#pragma once
+// The main window: image view, predictions, gallery, toolbar/menus, status bar and banners. It shows what it is
+// given and emits what the user asks for (files, paste, camera, model, device, precision, top-k, weights); app/
+// decides what that means.
+#include <QMainWindow>
+
+#include "efficientnet/ui/predictions_panel.h"
+
+class QAction;
+class QComboBox;
+class QDockWidget;
+class QLabel;
+class QProgressBar;
+class QToolButton;
+
+namespace efficientnet::ui {
+
+class GalleryPanel;
+class ImageView;
+
+// What the status bar shows. Negative times and fps mean "not measured yet".
+struct StatusInfo {
+    QString model;
+    QString device;
+    QString precision;
+    double preprocessMs = -1;
+    double inferenceMs = -1;
+    double fps = -1;
+    quint64 droppedFrames = 0;
+    bool live = false;
+};
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+
+    void setModelChoices(const QStringList& models);
+    void setCurrentModel(const QString& model);
+    void setCurrentDevice(const QString& device);       // auto | cpu | cuda
+    void setCurrentPrecision(const QString& precision); // auto | fp32 | fp16 | bf16
+    void setCameraSource(const QString& source);
+    QString cameraSource() const;
+    void setAboutText(const QString& html);
+
+    void showImage(const QImage& image, const QString& caption);
+    void showPredictions(const QVector<PredictionRow>& predictions);
+    void setStatus(const StatusInfo& status);
+    // A persistent warning above the image (random weights); empty hides it.
+    void setWarningBanner(const QString& text);
+    // A non-modal error above the image, until dismissed or replaced; also in the status bar.
+    void showError(const QString& text);
+    void clearError();
+    // A busy indicator with what is going on; empty: idle.
+    void setBusy(const QString& what);
+    void setCameraActive(bool active);
+
+    PredictionsPanel* predictionsPanel() const { return m_predictions; }
+    GalleryPanel* galleryPanel() const { return m_gallery; }
+    ImageView* imageView() const { return m_view; }
+    void showGallery(bool visible);
+    QString warningText() const;
+    QString errorText() const;
+    QString statusText() const;
+
+Q_SIGNALS:
+    void filesRequested(const QStringList& paths);   // image files or folders: dropped, opened or pasted as URLs
+    void imagePasted(const QImage& image);
+    void weightsRequested(const QString& path);      // a checkpoint dropped or opened
+    void cameraToggled(bool on, const QString& source);
+    void modelChosen(const QString& model);
+    void deviceChosen(const QString& device);
+    void precisionChosen(const QString& precision);
+    void topKChanged(int k);
+
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createActions();
+    void paste();
+    void routePaths(const QStringList& paths);
+    static void selectData(QComboBox* box, const QString& value);
+
+    ImageView* m_view;
+    QLabel* m_caption;
+    QLabel* m_warning;
+    QWidget* m_errorBar;
+    QLabel* m_error;
+    PredictionsPanel* m_predictions;
+    GalleryPanel* m_gallery;
+    QDockWidget* m_galleryDock;
+    QComboBox* m_model;
+    QComboBox* m_device;
+    QComboBox* m_precision;
+    QComboBox* m_camera;
+    QAction* m_cameraAction;
+    QLabel* m_statusModel;
+    QLabel* m_statusTimes;
+    QLabel* m_statusLive;
+    QProgressBar* m_busy;
+    QLabel* m_busyText;
+    QString m_about;
+};
+
+// Whether a path names a checkpoint (by extension) rather than an image or folder.
+bool isWeightsFile(const QString& path);
+
+} // namespace efficientnet::ui
