@@ -102,6 +102,8 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_window->setCurrentDevice(m_config.device);
     m_window->setCurrentPrecision(m_config.precision);
     m_window->predictionsPanel()->setTopK(m_settings->value("topK", ui::PredictionsPanel::kDefaultTopK).toInt());
+    m_smoothing = m_settings->value("smoothing", false).toBool();
+    m_window->setSmoothing(m_smoothing);
     if (!options.camera.isEmpty())
         m_window->setCameraSource(options.camera);
     const QByteArray geometry = m_settings->value("geometry").toByteArray();
@@ -135,6 +137,11 @@ void DesktopApp::wire()
     connect(w, &ui::MainWindow::deviceChosen, this, &DesktopApp::chooseDevice);
     connect(w, &ui::MainWindow::precisionChosen, this, &DesktopApp::choosePrecision);
     connect(w, &ui::MainWindow::topKChanged, this, [this](int k) { m_settings->setValue("topK", k); });
+    connect(w, &ui::MainWindow::smoothingToggled, this, [this](bool on) {
+        m_smoothing = on;
+        m_smoother.reset();
+        m_settings->setValue("smoothing", on);
+    });
     connect(w, &ui::MainWindow::cameraToggled, this, [this](bool on, const QString& source) {
         on ? startCamera(source) : stopCamera();
     });
@@ -356,6 +363,7 @@ void DesktopApp::startCamera(const QString& source)
     }
     m_window->clearError();
     m_lastSequence = 0;
+    m_smoother.reset();   // a new session does not inherit the last one's scores
     m_lastFrameShownNs = 0;
     m_fps = -1;
     m_frames->clear();
@@ -397,7 +405,7 @@ void DesktopApp::onFrameClassified(const FrameResult& result)
     m_lastTimes = result.times;
     m_haveTimes = true;
     m_window->showImage(result.frame, tr("live frame %1").arg(result.sequence));
-    m_window->showPredictions(toRows(result.predictions));
+    m_window->showPredictions(toRows(m_smoothing ? m_smoother.update(result.predictions) : result.predictions));
     updateStatus();
     Q_EMIT frameShown(result.sequence);
 }

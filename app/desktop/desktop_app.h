@@ -9,6 +9,7 @@
 
 #include "camera_controller.h"
 #include "inference_controller.h"
+#include "score_smoother.h"
 
 namespace efficientnet::ui {
 class MainWindow;
@@ -91,6 +92,8 @@ private:
     quint64 m_liveSession = 0;      // the capture session running now; 0 when live mode is off
     quint64 m_shownSession = 0;     // whose results are shown: the last session, until the user stops it
     quint64 m_lastSequence = 0;
+    bool m_smoothing = false;       // live scores averaged over frames (View: Live > Smooth)
+    ScoreSmoother m_smoother;
     qint64 m_lastFrameShownNs = 0;
     double m_fps = -1;
     quint64 m_staleFrameResults = 0;

@@ -62,6 +62,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_precision(new QComboBox)
     , m_camera(new QComboBox)
     , m_cameraAction(nullptr)
+    , m_smoothingAction(nullptr)
     , m_statusModel(new QLabel)
     , m_statusTimes(new QLabel)
     , m_statusLive(new QLabel)
@@ -161,6 +162,10 @@ void MainWindow::createActions()
     m_cameraAction->setShortcut(Qt::CTRL | Qt::Key_L);
     m_cameraAction->setToolTip(tr("Classify the camera (or video file, or stream URL) live"));
     connect(m_cameraAction, &QAction::triggered, this, [this](bool on) { Q_EMIT cameraToggled(on, cameraSource()); });
+    m_smoothingAction = liveMenu->addAction(tr("&Smooth scores over frames"));
+    m_smoothingAction->setCheckable(true);
+    m_smoothingAction->setToolTip(tr("Average each class's score over recent frames so the live top-k list stays steady"));
+    connect(m_smoothingAction, &QAction::toggled, this, &MainWindow::smoothingToggled);
 
     auto* viewMenu = menuBar()->addMenu(tr("&View"));
     viewMenu->addAction(m_galleryDock->toggleViewAction());
@@ -350,5 +355,13 @@ QString MainWindow::statusText() const
 {
     return m_statusModel->text() + " | " + m_statusTimes->text() + (m_statusLive->isVisibleTo(this) ? " | " + m_statusLive->text() : QString());
 }
+
+void MainWindow::setSmoothing(bool on)
+{
+    const QSignalBlocker block(m_smoothingAction);
+    m_smoothingAction->setChecked(on);
+}
+
+bool MainWindow::smoothing() const { return m_smoothingAction->isChecked(); }
 
 } // namespace efficientnet::ui

@@ -55,6 +55,8 @@ public:
     // A busy indicator with what is going on; empty: idle.
     void setBusy(const QString& what);
     void setCameraActive(bool active);
+    void setSmoothing(bool on);                         // reflects the setting; emits nothing
+    bool smoothing() const;
 
     PredictionsPanel* predictionsPanel() const { return m_predictions; }
     GalleryPanel* galleryPanel() const { return m_gallery; }
@@ -73,6 +75,7 @@ Q_SIGNALS:
     void deviceChosen(const QString& device);
     void precisionChosen(const QString& precision);
     void topKChanged(int k);
+    void smoothingToggled(bool on);                   // smooth live scores over frames
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -97,6 +100,7 @@ private:
     QComboBox* m_precision;
     QComboBox* m_camera;
     QAction* m_cameraAction;
+    QAction* m_smoothingAction;
     QLabel* m_statusModel;
     QLabel* m_statusTimes;
     QLabel* m_statusLive;

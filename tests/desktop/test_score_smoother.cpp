@@ -1,0 +1,81 @@
+// Live-score smoothing: steady input converges to itself, a one-frame flicker does not take the top, a class that
+// really changes takes over within a few frames, and reset forgets the previous session.
+#include <QtTest/QtTest>
+
+#include "score_smoother.h"
+
+using efficientnet::Prediction;
+using efficientnet::desktop::ScoreSmoother;
+
+namespace {
+
+std::vector<Prediction> frame(std::initializer_list<std::pair<int, float>> scores)
+{
+    std::vector<Prediction> predictions;
+    for (const auto& [index, p] : scores)
+        predictions.push_back({index, "class " + std::to_string(index), p});
+    return predictions;
+}
+
+} // namespace
+
+class TestScoreSmoother : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void firstFrameIsTakenAsItIs()
+    {
+        ScoreSmoother s;
+        const auto out = s.update(frame({{7, 0.6f}, {3, 0.3f}}));
+        QCOMPARE(out.size(), size_t(2));
+        QCOMPARE(out[0].index, 7);
+        QCOMPARE(out[0].probability, 0.6f);
+        QCOMPARE(out[0].label, std::string("class 7"));
+    }
+
+    void steadyInputConvergesToItself()
+    {
+        ScoreSmoother s;
+        std::vector<Prediction> out;
+        for (int i = 0; i < 30; ++i)
+            out = s.update(frame({{1, 0.7f}, {2, 0.2f}}));
+        QVERIFY(qAbs(out[0].probability - 0.7f) < 1e-4f);
+        QVERIFY(qAbs(out[1].probability - 0.2f) < 1e-4f);
+    }
+
+    void aOneFrameFlickerDoesNotTakeTheTop()
+    {
+        ScoreSmoother s;
+        for (int i = 0; i < 10; ++i)
+            s.update(frame({{1, 0.6f}, {2, 0.3f}}));
+        const auto out = s.update(frame({{9, 0.9f}, {1, 0.05f}}));
+        QCOMPARE(out[0].index, 1);
+        // Without smoothing the flicker would have been first.
+        QVERIFY(out[0].probability > 0.3f);
+    }
+
+    void aRealChangeTakesOverWithinAFewFrames()
+    {
+        ScoreSmoother s;
+        for (int i = 0; i < 10; ++i)
+            s.update(frame({{1, 0.8f}}));
+        int framesToTakeOver = 0;
+        for (; framesToTakeOver < 10; ++framesToTakeOver)
+            if (s.update(frame({{5, 0.8f}}))[0].index == 5)
+                break;
+        QVERIFY2(framesToTakeOver >= 1 && framesToTakeOver <= 4, qPrintable(QString::number(framesToTakeOver)));
+    }
+
+    void resetForgetsThePreviousSession()
+    {
+        ScoreSmoother s;
+        s.update(frame({{1, 0.9f}}));
+        s.reset();
+        const auto out = s.update(frame({{2, 0.5f}}));
+        QCOMPARE(out.size(), size_t(1));
+        QCOMPARE(out[0].index, 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestScoreSmoother)
+#include "test_score_smoother.moc"
