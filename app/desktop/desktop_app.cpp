@@ -17,7 +17,8 @@ namespace efficientnet::desktop {
 namespace {
 
 constexpr const char* kLabelsFile = "imagenet_classes.txt";
-constexpr double kFpsSmoothing = 0.2;   // weight of the newest frame interval in the moving average
+constexpr double kFpsSmoothing = 0.2;
+constexpr int kMaxRecentFiles = 10;   // weight of the newest frame interval in the moving average
 constexpr int kStatusMessageMs = 5000;
 
 QString orDefault(const QString& given, const QVariant& saved, const QString& fallback)
@@ -102,6 +103,7 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_window->setCurrentDevice(m_config.device);
     m_window->setCurrentPrecision(m_config.precision);
     m_window->predictionsPanel()->setTopK(m_settings->value("topK", ui::PredictionsPanel::kDefaultTopK).toInt());
+    m_window->setRecentFiles(m_settings->value("recentFiles").toStringList());
     m_smoothing = m_settings->value("smoothing", false).toBool();
     m_window->setSmoothing(m_smoothing);
     if (!options.camera.isEmpty())
@@ -204,8 +206,23 @@ void DesktopApp::loadModel(const ModelConfig& config)
 
 void DesktopApp::openFiles(const QStringList& paths)
 {
+    rememberRecent(paths);
     m_results.clear();
     m_job = m_inference->classifyFiles(paths);
+}
+
+void DesktopApp::rememberRecent(const QStringList& paths)
+{
+    QStringList recent = m_window->recentFiles();
+    for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+        const QString path = QFileInfo(*it).absoluteFilePath();
+        recent.removeAll(path);
+        recent.prepend(path);
+    }
+    while (recent.size() > kMaxRecentFiles)
+        recent.removeLast();
+    m_window->setRecentFiles(recent);
+    m_settings->setValue("recentFiles", recent);
 }
 
 void DesktopApp::loadWeights(const QString& path)

@@ -65,6 +65,7 @@ Q_SIGNALS:
     void liveStopped(const QString& reason, bool error);
 
 private:
+    void rememberRecent(const QStringList& paths);
     void wire();
     void loadModel(const ModelConfig& config);
     void onModelLoaded(const ModelInfo& info);

@@ -321,6 +321,8 @@ private Q_SLOTS:
             QVERIFY(app);
             app->window()->predictionsPanel()->setTopK(7);
             app->window()->resize(900, 650);
+            app->openFiles({QString::fromStdString(resourcesPath("samples/coffee.jpg"))});
+            app->openFiles({QString::fromStdString(resourcesPath("samples/cat.jpg"))});
         }
         AppOptions second;   // no model or device given: the saved ones apply
         second.settingsFile = first.settingsFile;
@@ -330,6 +332,11 @@ private Q_SLOTS:
         QCOMPARE(app.window()->findChild<QComboBox*>("deviceChoice")->currentData().toString(), QString("cpu"));
         QCOMPARE(app.window()->findChild<QComboBox*>("modelChoice")->currentData().toString(), QString("efficientnet_b0"));
         QCOMPARE(app.window()->size(), QSize(900, 650));
+        // Recent files, newest first, as absolute paths; choosing one opens it again.
+        const QStringList recent = app.window()->recentFiles();
+        QVERIFY(recent.size() >= 2);
+        QCOMPARE(recent[0], QFileInfo(QString::fromStdString(resourcesPath("samples/cat.jpg"))).absoluteFilePath());
+        QCOMPARE(recent[1], QFileInfo(QString::fromStdString(resourcesPath("samples/coffee.jpg"))).absoluteFilePath());
     }
 };
 

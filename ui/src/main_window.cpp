@@ -63,6 +63,7 @@ MainWindow::MainWindow(QWidget* parent)
     , m_camera(new QComboBox)
     , m_cameraAction(nullptr)
     , m_smoothingAction(nullptr)
+    , m_recentMenu(nullptr)
     , m_statusModel(new QLabel)
     , m_statusTimes(new QLabel)
     , m_statusLive(new QLabel)
@@ -151,6 +152,8 @@ void MainWindow::createActions()
         if (!file.isEmpty())
             Q_EMIT weightsRequested(file);
     });
+    m_recentMenu = fileMenu->addMenu(tr("Open &recent"));
+    m_recentMenu->setEnabled(false);
     auto* paste = fileMenu->addAction(QIcon::fromTheme("edit-paste"), tr("&Paste image"), this, &MainWindow::paste);
     paste->setShortcut(QKeySequence::Paste);
     fileMenu->addSeparator();
@@ -363,5 +366,16 @@ void MainWindow::setSmoothing(bool on)
 }
 
 bool MainWindow::smoothing() const { return m_smoothingAction->isChecked(); }
+
+void MainWindow::setRecentFiles(const QStringList& paths)
+{
+    m_recentFiles = paths;
+    m_recentMenu->clear();
+    for (const QString& path : paths)
+        m_recentMenu->addAction(path, this, [this, path] { Q_EMIT filesRequested({path}); });
+    m_recentMenu->setEnabled(!paths.isEmpty());
+}
+
+QStringList MainWindow::recentFiles() const { return m_recentFiles; }
 
 } // namespace efficientnet::ui

@@ -10,6 +10,7 @@ class QAction;
 class QComboBox;
 class QDockWidget;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QToolButton;
 
@@ -55,6 +56,9 @@ public:
     // A busy indicator with what is going on; empty: idle.
     void setBusy(const QString& what);
     void setCameraActive(bool active);
+    // File > Open recent: newest first; choosing one asks for it again (filesRequested).
+    void setRecentFiles(const QStringList& paths);
+    QStringList recentFiles() const;
     void setSmoothing(bool on);                         // reflects the setting; emits nothing
     bool smoothing() const;
 
@@ -101,6 +105,8 @@ private:
     QComboBox* m_camera;
     QAction* m_cameraAction;
     QAction* m_smoothingAction;
+    QMenu* m_recentMenu;
+    QStringList m_recentFiles;
     QLabel* m_statusModel;
     QLabel* m_statusTimes;
     QLabel* m_statusLive;
