@@ -480,13 +480,17 @@ bool DesktopApp::exportCsv(const QString& path, QString* error) const
 
 QString DesktopApp::aboutText() const
 {
+    static const RuntimeInfo runtime = runtimeInfo();   // asks the CUDA driver once
     return tr("<h3>EfficientNet demo %1</h3>"
               "<p>EfficientNet B0–B7 and V2 on LibTorch, classifying images and live video.</p>"
               "<table><tr><td>Qt</td><td>%2</td></tr><tr><td>LibTorch</td><td>%3</td></tr>"
-              "<tr><td>OpenCV</td><td>%4</td></tr><tr><td>Device</td><td>%5</td></tr>"
-              "<tr><td>Weights</td><td>%6</td></tr></table>")
+              "<tr><td>OpenCV</td><td>%4</td></tr><tr><td>CUDA / cuDNN</td><td>%5 / %6</td></tr>"
+              "<tr><td>GPU</td><td>%7</td></tr><tr><td>Device</td><td>%8</td></tr>"
+              "<tr><td>Weights</td><td>%9</td></tr></table>")
         .arg(QStringLiteral(EFFICIENTNET_VERSION), QString::fromLatin1(qVersion()),
-             QStringLiteral(EFFICIENTNET_TORCH_VERSION), QStringLiteral(CV_VERSION),
+             QString::fromStdString(runtime.libtorch), QStringLiteral(CV_VERSION),
+             QString::fromStdString(runtime.cuda), QString::fromStdString(runtime.cudnn),
+             QString::fromStdString(runtime.gpu).toHtmlEscaped(),
              m_model.device.isEmpty() ? tr("(no model loaded)") : m_model.device.toHtmlEscaped(),
              m_model.weights.toHtmlEscaped());
 }

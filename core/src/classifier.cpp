@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include "cuda_support.h"
 #include "efficientnet/errors.h"
@@ -248,6 +249,15 @@ int Classifier::inputSize() const { return m_impl->name.spec->preprocessing.crop
 std::string Classifier::weightsDescription() const { return m_impl->weights; }
 
 void setComputeThreads(int threads) { torch::set_num_threads(threads); }
+
+RuntimeInfo runtimeInfo()
+{
+    const bool gpu = cuda::available();
+    const std::string libtorch = std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+                                 std::to_string(TORCH_VERSION_PATCH);
+    return {libtorch, gpu ? cuda::runtimeVersion() : "none", gpu ? cuda::cudnnVersion() : "none",
+            gpu ? cuda::deviceName(0) : "none"};
+}
 
 std::string weightsCacheDir()
 {

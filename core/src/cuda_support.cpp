@@ -8,6 +8,7 @@
 
 #ifdef EFFICIENTNET_WITH_CUDA
 #include <ATen/cuda/CUDAEvent.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
@@ -24,6 +25,22 @@ constexpr int kGraphWarmupRuns = 3;   // cuDNN picks its algorithms before captu
 bool compiled() { return true; }
 bool available() { return torch::cuda::is_available(); }
 void enableAutotuning() { at::globalContext().setBenchmarkCuDNN(true); }
+std::string runtimeVersion()
+{
+    int version = 0;
+    if (cudaRuntimeGetVersion(&version) != cudaSuccess)
+        return "unknown";
+    return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
+std::string cudnnVersion()
+{
+    if (!torch::cuda::cudnn_is_available())
+        return "none";
+    const long version = at::detail::getCUDAHooks().versionCuDNN();   // e.g. 91900 for 9.19.0
+    return std::to_string(version / 10000) + "." + std::to_string(version % 10000 / 100) + "." + std::to_string(version % 100);
+}
+
 std::string deviceName(int device)
 {
     cudaDeviceProp properties{};
@@ -132,6 +149,8 @@ bool compiled() { return false; }
 bool available() { return false; }
 void enableAutotuning() {}
 std::string deviceName(int) { return "none"; }
+std::string runtimeVersion() { return "none"; }
+std::string cudnnVersion() { return "none"; }
 
 struct Stream::Impl {};
 Stream::Stream(int) { noCuda(); }

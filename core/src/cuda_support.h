@@ -69,5 +69,7 @@ private:
 
 void enableAutotuning();           // cuDNN benchmark mode
 std::string deviceName(int device);   // the GPU's name
+std::string runtimeVersion();        // CUDA runtime, "13.0"; "none" without CUDA
+std::string cudnnVersion();          // "9.19.0"; "none" without cuDNN
 
 } // namespace efficientnet::cuda

@@ -211,6 +211,10 @@ int main()
     gpuPreprocessingEqualsCpu();
     cudaFloatMatchesCpu();
     classifierOnCudaMatchesCpu();
+    const auto runtime = runtimeInfo();
+    check(runtime.cuda != "none" && runtime.cudnn != "none" && runtime.gpu != "none",
+          "runtime info names CUDA " + runtime.cuda + ", cuDNN " + runtime.cudnn + ", GPU " + runtime.gpu +
+              ", LibTorch " + runtime.libtorch);
     std::printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed ? 1 : 0;
 }

@@ -81,6 +81,15 @@ std::string weightsCacheDir();
 // efficientnet_b0_rwightman-7f5810bc.pth) in the weights cache or torch.hub's checkpoints folder. Empty if none.
 std::string findCachedWeights(const std::string& modelName);
 
+// What this process runs on, for About boxes and bug reports. CUDA fields say "none" without a CUDA device.
+struct RuntimeInfo {
+    std::string libtorch;    // e.g. "2.11.0"
+    std::string cuda;        // CUDA runtime version, e.g. "13.0"
+    std::string cudnn;       // e.g. "9.19.0"
+    std::string gpu;         // name of device 0
+};
+RuntimeInfo runtimeInfo();
+
 // Threads LibTorch uses for CPU operators (default: the machine's physical cores).
 void setComputeThreads(int threads);
 
