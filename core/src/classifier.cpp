@@ -79,31 +79,31 @@ struct Classifier::Impl {
     torch::Tensor pinned;          // reused host staging buffer for uploads (grows, never shrinks)
     std::mutex mutex;
 
-    torch::Tensor uploadAndPreprocess(const std::vector<Image>& images, StageTimes& times);
-    torch::Tensor preprocessOnHost(const std::vector<Image>& images);
+    torch::Tensor uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times);
+    torch::Tensor preprocessOnHost(const std::vector<const Image*>& images);
 };
 
 // CUDA input path: all pixels into one pinned buffer, one asynchronous copy on the engine's stream, then
 // resize/crop/normalise on the GPU, one batched call per distinct frame size.
-torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<Image>& images, StageTimes& times)
+torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times)
 {
     size_t total = 0;
-    for (const auto& image : images)
-        total += pixelBytes(image);
+    for (const auto* image : images)
+        total += pixelBytes(*image);
     if (!pinned.defined() || static_cast<size_t>(pinned.numel()) < total)
         pinned = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
     cuda::StageClock clock(true);
     std::vector<size_t> offsets;
     size_t offset = 0;
-    for (const auto& image : images) {
+    for (const auto* image : images) {
         offsets.push_back(offset);
-        offset += pixelBytes(image);
+        offset += pixelBytes(*image);
     }
     // One thread copies ~10 GB/s, far below what the copy engine takes from pinned memory: copy images in parallel.
     auto* base = pinned.data_ptr<std::uint8_t>();
     at::parallel_for(0, static_cast<int64_t>(images.size()), 1, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i)
-            std::memcpy(base + offsets[i], images[i].rgb.data(), pixelBytes(images[i]));
+            std::memcpy(base + offsets[i], images[i]->rgb.data(), pixelBytes(*images[i]));
     });
     const auto onDevice = pinned.narrow(0, 0, static_cast<int64_t>(total)).to(device, /*non_blocking=*/true);
     clock.mark();
@@ -111,18 +111,18 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<Image>& im
     const auto& p = name.spec->preprocessing;
     std::map<std::pair<int, int>, std::vector<int64_t>> groups;   // equally sized frames, preprocessed in one call
     for (size_t i = 0; i < images.size(); ++i)
-        groups[{images[i].height, images[i].width}].push_back(static_cast<int64_t>(i));
+        groups[{images[i]->height, images[i]->width}].push_back(static_cast<int64_t>(i));
     torch::Tensor batch;
     if (groups.size() == 1) {
         // A camera's frames: they lie back to back in the upload, so they are one NHWC tensor as they are.
-        batch = preprocessBatch(onDevice.view({static_cast<int64_t>(images.size()), images[0].height, images[0].width, 3}), p);
+        batch = preprocessBatch(onDevice.view({static_cast<int64_t>(images.size()), images[0]->height, images[0]->width, 3}), p);
     } else {
         batch = torch::empty({static_cast<int64_t>(images.size()), 3, p.cropSize, p.cropSize},
                              torch::TensorOptions().device(device));
         for (const auto& [size, members] : groups) {
             std::vector<torch::Tensor> frames;
             for (const auto i : members)
-                frames.push_back(onDevice.narrow(0, static_cast<int64_t>(offsets[i]), static_cast<int64_t>(pixelBytes(images[i])))
+                frames.push_back(onDevice.narrow(0, static_cast<int64_t>(offsets[i]), static_cast<int64_t>(pixelBytes(*images[i])))
                                      .view({size.first, size.second, 3}));
             const auto processed = preprocessBatch(torch::stack(frames), p);
             for (size_t k = 0; k < members.size(); ++k)
@@ -136,11 +136,11 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<Image>& im
     return batch;
 }
 
-torch::Tensor Classifier::Impl::preprocessOnHost(const std::vector<Image>& images)
+torch::Tensor Classifier::Impl::preprocessOnHost(const std::vector<const Image*>& images)
 {
     std::vector<torch::Tensor> tensors;
-    for (const auto& image : images)
-        tensors.push_back(preprocess(image, name.spec->preprocessing));
+    for (const auto* image : images)
+        tensors.push_back(preprocess(*image, name.spec->preprocessing));
     return torch::stack(tensors);
 }
 
@@ -183,10 +183,19 @@ Classifier& Classifier::operator=(Classifier&&) noexcept = default;
 
 std::vector<Prediction> Classifier::classify(const Image& image, int topk)
 {
-    return std::move(classifyBatch({image}, topk).predictions.front());
+    return std::move(classifyImages({&image}, topk).predictions.front());   // no copy of the pixels
 }
 
 Classifier::BatchResult Classifier::classifyBatch(const std::vector<Image>& images, int topk)
+{
+    std::vector<const Image*> pointers;
+    pointers.reserve(images.size());
+    for (const auto& image : images)
+        pointers.push_back(&image);
+    return classifyImages(pointers, topk);
+}
+
+Classifier::BatchResult Classifier::classifyImages(const std::vector<const Image*>& images, int topk)
 {
     auto& d = *m_impl;
     BatchResult result;

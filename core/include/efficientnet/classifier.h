@@ -69,6 +69,8 @@ public:
     std::string weightsDescription() const;    // file and detected source, or "random (meaningless)"
 
 private:
+    BatchResult classifyImages(const std::vector<const Image*>& images, int topk);
+
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
