@@ -8,6 +8,8 @@ packages=(
   libtorch-dev nlohmann-json3-dev libopencv-dev
   libcurl4-openssl-dev libssl-dev   # efficientnet-cli download (optional: the build goes on without them)
   qt6-base-dev
+  dpkg-dev file   # cpack -G DEB computes the dependencies with dpkg-shlibdeps, finding the ELF files with file
+  nsis   # makensis: the NSIS installer script is compiled by the package_nsis test
   python3-torch python3-torchvision python3-numpy python3-pil   # the reference implementation for the tests
 )
 

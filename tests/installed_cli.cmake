@@ -5,8 +5,9 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${PREFI
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install failed (${rc})")
 endif()
-execute_process(COMMAND ${CMAKE_COMMAND} -E env EFFICIENTNET_RESOURCES_DIR= ${PREFIX}/bin/efficientnet-cli --version
+execute_process(COMMAND ${CMAKE_COMMAND} -E env EFFICIENTNET_RESOURCES_DIR= ${PREFIX}/bin/efficientnet-cli${EXE_SUFFIX} --version
                 OUTPUT_VARIABLE version)
+string(REPLACE "\\" "/" version "${version}")   # Windows prints native separators
 file(REAL_PATH ${PREFIX}/share/efficientnet-libtorch share)
 string(FIND "${version}" "resources: ${share}" found)
 if(found EQUAL -1)
@@ -14,7 +15,7 @@ if(found EQUAL -1)
 endif()
 set(sample ${PREFIX}/share/efficientnet-libtorch/samples/cat.jpg)
 execute_process(COMMAND ${CMAKE_COMMAND} -E env EFFICIENTNET_RESOURCES_DIR=
-                        ${PREFIX}/bin/efficientnet-cli classify --random-weights --json --topk 1 ${sample}
+                        ${PREFIX}/bin/efficientnet-cli${EXE_SUFFIX} classify --random-weights --json --topk 1 ${sample}
                 WORKING_DIRECTORY ${PREFIX} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "installed efficientnet-cli failed (${rc}): ${err}")

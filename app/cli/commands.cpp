@@ -11,6 +11,12 @@
 
 #include <nlohmann/json.hpp>
 
+#ifdef _WIN32
+#define NOMINMAX
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#endif
+
 #include "arguments.h"
 #include "batch.h"
 #include "output.h"
@@ -33,6 +39,7 @@ constexpr int kMaxBatch = 1024;
 constexpr int kMaxThreads = 256;
 constexpr int kMaxTopK = 1000;
 constexpr const char* kLabelsFile = "imagenet_classes.txt";
+constexpr const char* kBundledWeightsFolder = "weights";   // in resourcesDir(): installer/weights.cmake puts them there
 constexpr const char* kRandomWeightsWarning =
     "warning: running on RANDOM weights: the predictions mean nothing. Give --weights FILE for real results.";
 
@@ -85,7 +92,7 @@ ClassifierOptions classifierOptions(const Arguments& args)
     options.device = args.value("device", "auto");
     options.source = parseSourceOption(args.value("source"));
     if (options.weights.empty() && !options.randomWeights)
-        options.weights = findCachedWeights(options.model);
+        options.weights = findCachedWeights(options.model, {resourcesDir() + "/" + kBundledWeightsFolder});
     if (options.weights.empty() && !options.randomWeights)
         throw ConfigError("no weights for " + options.model + ": none given with --weights and none cached in " +
                           weightsCacheDir() + " or torch.hub's checkpoints folder. Give --weights FILE (a .pth or "
@@ -117,6 +124,23 @@ void printBlock(const FileResult& r)
     std::cout << "\n";
 }
 
+// This executable's path: where the installed share folder is found from (Linux /proc, Windows the module's name).
+fs::path executablePath(std::error_code& ec)
+{
+#ifdef _WIN32
+    std::wstring buffer(32768, L'\0');
+    const DWORD length = GetModuleFileNameW(nullptr, buffer.data(), static_cast<DWORD>(buffer.size()));
+    if (length == 0 || length == buffer.size()) {
+        ec = std::error_code(static_cast<int>(GetLastError()), std::system_category());
+        return {};
+    }
+    buffer.resize(length);
+    return fs::path(buffer);
+#else
+    return fs::read_symlink("/proc/self/exe", ec);
+#endif
+}
+
 } // namespace
 
 std::string resourcesDir()
@@ -124,7 +148,7 @@ std::string resourcesDir()
     if (const char* dir = std::getenv("EFFICIENTNET_RESOURCES_DIR"); dir && *dir)
         return dir;
     std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    const fs::path exe = executablePath(ec);
     if (!ec) {
         for (const auto& candidate : {exe.parent_path() / "../share/efficientnet-libtorch", exe.parent_path() / "resources"})
             if (fs::exists(candidate / kLabelsFile, ec))

@@ -105,5 +105,7 @@ private:
 // Folder holding imagenet_classes.txt: $EFFICIENTNET_RESOURCES_DIR, the installed share folder beside the
 // executable, or the source tree's resources/.
 QString resourcesDir();
+// Weights a package bundles (installer/weights.cmake), inside resourcesDir(); searched after the weights cache.
+inline constexpr const char* kBundledWeightsFolder = "weights";
 
 } // namespace efficientnet::desktop

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 
+#include "desktop_app.h"
 #include "efficientnet/errors.h"
 
 namespace efficientnet::desktop {
@@ -30,7 +31,8 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
     QString note;
     try {
         if (config.weights.isEmpty() && !config.randomWeights) {
-            config.weights = QString::fromStdString(findCachedWeights(options.model));
+            config.weights = QString::fromStdString(
+                findCachedWeights(options.model, {(resourcesDir() + "/" + kBundledWeightsFolder).toStdString()}));
             if (config.weights.isEmpty()) {
                 const QString where = QString::fromStdString(weightsCacheDir());
                 if (!config.randomIfNoWeights)

@@ -274,12 +274,13 @@ std::string weightsCacheDir()
     return envOr("EFFICIENTNET_CACHE_DIR", envOr("XDG_CACHE_HOME", home + "/.cache") + "/efficientnet-libtorch");
 }
 
-std::string findCachedWeights(const std::string& modelName)
+std::string findCachedWeights(const std::string& modelName, const std::vector<std::string>& bundledFolders)
 {
     const std::string home = envOr("HOME", ".");
-    const std::vector<fs::path> folders{weightsCacheDir(),
-                                        envOr("TORCH_HOME", envOr("XDG_CACHE_HOME", home + "/.cache") + "/torch") +
-                                            "/hub/checkpoints"};
+    std::vector<fs::path> folders{weightsCacheDir(),
+                                  envOr("TORCH_HOME", envOr("XDG_CACHE_HOME", home + "/.cache") + "/torch") +
+                                      "/hub/checkpoints"};
+    folders.insert(folders.end(), bundledFolders.begin(), bundledFolders.end());
     for (const auto& folder : folders) {
         std::error_code ec;
         std::vector<fs::path> matches;

@@ -80,8 +80,9 @@ private:
 std::string weightsCacheDir();
 
 // A cached checkpoint for a model name: a .pth or .safetensors file whose name starts with the name (e.g.
-// efficientnet_b0_rwightman-7f5810bc.pth) in the weights cache or torch.hub's checkpoints folder. Empty if none.
-std::string findCachedWeights(const std::string& modelName);
+// efficientnet_b0_rwightman-7f5810bc.pth) in the weights cache or torch.hub's checkpoints folder, then in
+// `bundledFolders` (weights shipped with a package: the user's own downloads win). Empty if none.
+std::string findCachedWeights(const std::string& modelName, const std::vector<std::string>& bundledFolders = {});
 
 // What this process runs on, for About boxes and bug reports. CUDA fields say "none" without a CUDA device.
 struct RuntimeInfo {
