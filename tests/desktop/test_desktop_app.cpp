@@ -17,15 +17,17 @@
 #include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/image_view.h"
 #include "efficientnet/ui/main_window.h"
+#include "desktop_test_support.h"
 #include "test_support.h"
 
 using namespace efficientnet::desktop;
 using efficientnet::test::referencePath;
 using efficientnet::test::resourcesPath;
+using efficientnet::desktop::test::kLoadTimeoutMs;
+using efficientnet::desktop::test::startedApp;
 
 namespace {
 
-constexpr int kLoadTimeoutMs = 120000;
 constexpr int kClassifyTimeoutMs = 60000;
 
 QString ref(const char* name) { return QString::fromStdString(referencePath(name)); }
@@ -95,18 +97,6 @@ class TestDesktopApp : public QObject {
                                             .arg(QTest::currentTestFunction(), QTest::currentDataTag() ? QTest::currentDataTag() : "")
                                             .replace(' ', '_'));
         return o;
-    }
-
-    // An app with its model loaded, ready for input.
-    std::unique_ptr<DesktopApp> startedApp(const AppOptions& o)
-    {
-        auto app = std::make_unique<DesktopApp>(o);
-        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
-        app->window()->show();
-        app->start();
-        if (!loaded.wait(kLoadTimeoutMs))
-            return nullptr;
-        return app;
     }
 
 private Q_SLOTS:

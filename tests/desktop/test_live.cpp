@@ -13,15 +13,16 @@
 
 #include "desktop_app.h"
 #include "efficientnet/ui/main_window.h"
+#include "desktop_test_support.h"
 #include "test_support.h"
 
 using namespace efficientnet::desktop;
 using efficientnet::test::referencePath;
 using efficientnet::test::resourcesPath;
+using efficientnet::desktop::test::kLoadTimeoutMs;
 
 namespace {
 
-constexpr int kLoadTimeoutMs = 120000;
 constexpr int kLiveTimeoutMs = 60000;
 constexpr int kVideoFrames = 120;
 constexpr double kVideoFps = 30.0;
@@ -60,13 +61,7 @@ class TestLive : public QObject {
         o.settingsFile = m_dir.filePath("settings.ini");
         o.paceVideoFiles = paceVideo;
         o.loopVideoFiles = paceVideo;   // paced runs are stopped by the test, not by the end of the video
-        auto app = std::make_unique<DesktopApp>(o);
-        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
-        app->window()->show();
-        app->start();
-        if (!loaded.wait(kLoadTimeoutMs))
-            return nullptr;
-        return app;
+        return efficientnet::desktop::test::startedApp(o);
     }
 
 private Q_SLOTS:
