@@ -11,26 +11,27 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// A checkpoint that cannot be read, is unsafe, or does not fit the model.
-class CheckpointError : public Error {
+// Something wrong with one file or URL: the message starts with it, and where() gives it back.
+class LocatedError : public Error {
 public:
-    CheckpointError(const std::string& path, const std::string& problem)
-        : Error(path + ": " + problem), m_path(path) {}
-    const std::string& path() const { return m_path; }
+    LocatedError(const std::string& where, const std::string& problem)
+        : Error(where + ": " + problem), m_where(where) {}
+    const std::string& where() const { return m_where; }
 
 private:
-    std::string m_path;
+    std::string m_where;
+};
+
+// A checkpoint that cannot be read, is unsafe, or does not fit the model.
+class CheckpointError : public LocatedError {
+public:
+    using LocatedError::LocatedError;
 };
 
 // An image that cannot be read or decoded.
-class ImageError : public Error {
+class ImageError : public LocatedError {
 public:
-    ImageError(const std::string& path, const std::string& problem)
-        : Error(path + ": " + problem), m_path(path) {}
-    const std::string& path() const { return m_path; }
-
-private:
-    std::string m_path;
+    using LocatedError::LocatedError;
 };
 
 // A model name, option or device that does not exist.
@@ -41,14 +42,9 @@ public:
 
 // A download that failed: an HTTP error, a connection failure, a truncated transfer, a hash mismatch, a cancel.
 // The partial file is kept for resuming where that makes sense (never after a hash mismatch).
-class DownloadError : public Error {
+class DownloadError : public LocatedError {   // where(): the URL
 public:
-    DownloadError(const std::string& url, const std::string& problem)
-        : Error(url + ": " + problem), m_url(url) {}
-    const std::string& url() const { return m_url; }
-
-private:
-    std::string m_url;
+    using LocatedError::LocatedError;
 };
 
 } // namespace efficientnet
