@@ -22,7 +22,7 @@ fi
 weights=()
 if [ -n "${WEIGHTS:-}" ]; then
   weights=(--weights "$WEIGHTS")
-elif ! "$cli" classify --model "$model" "$root/resources/samples/cat.jpg" >/dev/null 2>&1; then
+elif ! "$cli" weights "$model" >/dev/null 2>&1; then
   echo "No $model weights cached yet: running on random weights. Put a checkpoint (e.g. torchvision's" >&2
   echo "efficientnet_b0_rwightman-7f5810bc.pth) in ~/.cache/efficientnet-libtorch/ or set WEIGHTS=FILE." >&2
   weights=(--random-weights)

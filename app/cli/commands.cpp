@@ -247,6 +247,22 @@ int runClassify(const std::vector<std::string>& argv)
     return failed ? kExitSomeFailed : kExitOk;
 }
 
+int runWeights(const std::vector<std::string>& argv)
+{
+    const Arguments args(argv, {}, {});
+    if (args.positional().size() != 1)
+        throw UsageError("weights needs one model name");
+    const auto& model = args.positional().front();
+    resolveModelName(model);   // an unknown name is a usage error, not "nothing cached"
+    const auto path = findCachedWeights(model);
+    if (path.empty()) {
+        std::cerr << "no weights for " << model << " in " << weightsCacheDir() << " or torch.hub's checkpoints folder\n";
+        return kExitUsage;
+    }
+    std::cout << path << "\n";
+    return kExitOk;
+}
+
 int runConvert(const std::vector<std::string>& argv)
 {
     const Arguments args(argv, {"from", "to", "model", "source"}, {});

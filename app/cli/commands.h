@@ -12,6 +12,7 @@ constexpr int kExitSomeFailed = 2;    // some inputs could not be classified (ea
 int runModels(const std::vector<std::string>& args);
 int runClassify(const std::vector<std::string>& args);
 int runConvert(const std::vector<std::string>& args);
+int runWeights(const std::vector<std::string>& args);   // prints the checkpoint classify would use
 int runDownload(const std::vector<std::string>& args);   // download_command.cpp
 
 // Folder holding imagenet_classes.txt and the sample photos: $EFFICIENTNET_RESOURCES_DIR, the installed share

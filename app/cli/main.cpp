@@ -15,6 +15,7 @@ constexpr const char* kUsage = R"(usage:
   efficientnet-cli classify [--model NAME] [--weights FILE] [--random-weights] [--topk K]
                             [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16] [--source auto|torchvision|timm|lukemelas]
                             [--batch-size N] [--threads N] [--csv FILE] [--json] [--no-progress] PATH...
+  efficientnet-cli weights NAME          (the cached checkpoint classify would use; exit 1 if none)
   efficientnet-cli convert --from FILE --to FILE.safetensors [--model NAME] [--source auto|torchvision|timm|lukemelas]
   efficientnet-cli download NAME [--registry FILE] [--cache-dir DIR] [--source torchvision|timm|lukemelas]
 
@@ -45,6 +46,8 @@ int main(int argc, char** argv)
             return runClassify(rest);
         if (args[0] == "convert")
             return runConvert(rest);
+        if (args[0] == "weights")
+            return runWeights(rest);
         if (args[0] == "download")
             return runDownload(rest);
         throw UsageError("unknown command '" + args[0] + "'");

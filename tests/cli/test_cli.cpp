@@ -228,6 +228,10 @@ private Q_SLOTS:
         const auto explicitWeights = runCli({"classify", "--json", "--weights", ref("e2e_b0.pth"), photo}, env);
         QCOMPARE(cached.exitCode, 0);
         QVERIFY(parseJson(cached.out)["weights"].toString().contains("efficientnet_b0_test-0123abcd.pth"));
+        const auto which = runCli({"weights", "efficientnet_b0"}, env);
+        QCOMPARE(which.exitCode, 0);
+        QCOMPARE(which.out.trimmed(), dir.filePath("cache/efficientnet_b0_test-0123abcd.pth").toUtf8());
+        QCOMPARE(runCli({"weights", "efficientnet_b1"}, env).exitCode, 1);
         QCOMPARE(parseJson(cached.out)["results"], parseJson(explicitWeights.out)["results"]);
         // Another model's name does not pick up b0's file.
         QCOMPARE(runCli({"classify", "--model", "efficientnet_b1", photo}, env).exitCode, 1);
