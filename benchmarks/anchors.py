@@ -122,7 +122,13 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-compile", dest="compile", action="store_false")
     parser.add_argument("--max-autotune", action="store_true")
+    parser.add_argument("--save-scripted", metavar="FILE",
+                        help="only save torch.jit.script of the torchvision model (eval) for efficientnet-bench "
+                             "--paired-anchor, which applies optimize_for_inference itself, and exit")
     args = parser.parse_args()
+    if args.save_scripted:
+        torch.jit.script(getattr(torchvision.models, args.model)().eval()).save(args.save_scripted)
+        return
     args.batches = [int(b) for b in args.batches.split(",")]
     args.compile_batches = [int(b) for b in args.compile_batches.split(",")]
     gpu(args) if args.device == "cuda" else cpu(args)

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <torch/script.h>
 #include <torch/torch.h>
 
 #include "efficientnet/classifier.h"
@@ -35,6 +37,7 @@ struct Settings {
     bool frames = true;
     bool cudaGraphs = true;
     int threads = 0;
+    std::string pairedAnchor;   // a scripted torchvision model: timed call by call against the engine
 };
 
 std::vector<int> parseList(const std::string& text)
@@ -66,10 +69,12 @@ Settings parse(int argc, char** argv)
         else if (arg == "--only") { const auto v = next(); s.tensors = v == "tensors"; s.frames = v == "frames"; }
         else if (arg == "--no-cuda-graphs") s.cudaGraphs = false;
         else if (arg == "--threads") s.threads = std::stoi(next());
+        else if (arg == "--paired-anchor") s.pairedAnchor = next();
         else if (arg == "--help") {
             std::cout << "usage: efficientnet-bench [--model NAME] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
                          "       [--batches 1,8,...] [--iterations N] [--warmup N] [--frame-size WxH]\n"
-                         "       [--only tensors|frames] [--no-cuda-graphs] [--threads N]\n";
+                         "       [--only tensors|frames] [--no-cuda-graphs] [--threads N]\n"
+                         "       [--paired-anchor SCRIPTED.pt]   (benchmarks/anchors.py --save-scripted writes it)\n";
             std::exit(0);
         } else
             throw std::runtime_error("unknown option " + arg);
@@ -114,6 +119,48 @@ void report(const char* mode, const Settings& s, const std::string& device, cons
     std::fflush(stdout);
 }
 
+// The CPU anchor in the same process: TorchScript optimize_for_inference of torchvision's model, timed call by call
+// alternately with the engine (who goes first alternates too), on the same input and threads. On a machine whose
+// speed drifts by +-20% between runs (this project's 2-core box), separate runs cannot rank two models 5% apart;
+// interleaved calls see the same drift. Loading TorchScript runs its code: this is for the anchor file the
+// benchmark script wrote, never a user's checkpoint.
+void pairedAgainstTorchScript(const Settings& s, const torch::Device& device, InferenceModel& engine, int size)
+{
+    auto anchor = torch::jit::load(s.pairedAnchor, device);
+    anchor.eval();
+    anchor = torch::jit::optimize_for_inference(anchor);
+    for (const int batch : s.batches) {
+        const auto input = torch::randn({batch, 3, size, size}, torch::TensorOptions().device(device));
+        c10::InferenceMode inference;
+        const std::function<void()> calls[2] = {[&] { engine.forward(input); },
+                                                [&] { anchor.forward({input}); }};
+        std::vector<double> ms[2];
+        std::vector<double> ratios;   // anchor / engine, per pair
+        for (int i = 0; i < s.warmup + s.iterations; ++i) {
+            double pair[2];
+            for (int k = 0; k < 2; ++k) {
+                const int which = (i + k) % 2;
+                const auto t0 = Clock::now();
+                calls[which]();
+                synchronize(device);
+                pair[which] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+            }
+            if (i < s.warmup)
+                continue;
+            ms[0].push_back(pair[0]);
+            ms[1].push_back(pair[1]);
+            ratios.push_back(pair[1] / pair[0]);
+        }
+        const auto faster = std::count_if(ratios.begin(), ratios.end(), [](double r) { return r > 1.0; });
+        std::printf("paired   %s batch %d, %d pairs: engine median %.3f ms, TorchScript optimize_for_inference median "
+                    "%.3f ms; median per-pair ratio anchor/engine %.3f (above 1: engine faster); engine faster in %d "
+                    "of %d pairs\n",
+                    s.model.c_str(), batch, s.iterations, median(ms[0]), median(ms[1]), median(ratios),
+                    static_cast<int>(faster), static_cast<int>(ratios.size()));
+        std::fflush(stdout);
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -147,6 +194,10 @@ int main(int argc, char** argv)
             inference.channelsLast = device.is_cuda();
             InferenceModel engine(model, inference);
             const int size = classifier.inputSize();
+            if (!s.pairedAnchor.empty()) {
+                pairedAgainstTorchScript(s, device, engine, size);
+                return 0;
+            }
             for (const int batch : s.batches) {
                 const auto input = torch::randn({batch, 3, size, size}, torch::TensorOptions().device(device))
                                        .to(scalarType(inference.precision))

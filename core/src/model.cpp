@@ -79,14 +79,14 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
     }
 #endif
     if (m_mkldnn) {
-        // A projection (no activation) hands its oneDNN-layout output on as it is: the residual add and the
-        // next block's first conv take it without two layout conversions.
+        // Activations stay in oneDNN's blocked layout from conv to conv: converting to dense and back around each
+        // SiLU cost more than the convolutions (profile of TorchScript's optimize_for_inference, which does that:
+        // 35% of B0's batch-1 time in to_dense/to_mkldnn). oneDNN tensors have sigmoid and mul_ but no silu, so
+        // SiLU is x * sigmoid(x) in two passes over the blocked data; only the squeeze-excitation gate leaves it.
         x = at::mkldnn_convolution(x.is_mkldnn() ? x : x.to_mkldnn(), m_foldedWeight, m_foldedBias, padding,
                                    o.stride(), o.dilation(), o.groups());
-        if (m_activation) {
-            x = x.to_dense();
-            torch::silu_(x);
-        }
+        if (m_activation)
+            x.mul_(torch::sigmoid(x));
     } else {
         x = torch::conv2d(x, m_foldedWeight, m_foldedBias, o.stride(), padding, o.dilation(), o.groups());
         if (m_activation)
@@ -132,6 +132,8 @@ torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x)
 {
     // fc1/fc2 are 1x1 convs on a 1x1 map (torchvision's keys), i.e. matrix products: run them as such, which is
     // several times cheaper than a convolution call on the CPU and the same arithmetic.
+    if (x.is_mkldnn())   // oneDNN tensors cannot broadcast the gate: the block's projection converts back
+        x = x.to_dense();
     auto scale = x.mean({2, 3});
     scale = activation::swish(torch::linear(scale, m_fc1->weight.flatten(1), m_fc1->bias));
     scale = torch::sigmoid(torch::linear(scale, m_fc2->weight.flatten(1), m_fc2->bias));
@@ -220,7 +222,8 @@ torch::Tensor EfficientNetImpl::forwardFeatures(torch::Tensor x)
 {
     if (m_channelsLast.value_or(false))
         x = x.contiguous(torch::MemoryFormat::ChannelsLast);
-    return m_features->forward(x);
+    x = m_features->forward(x);
+    return x.is_mkldnn() ? x.to_dense() : x;   // the CPU inference form runs in oneDNN's layout inside
 }
 
 torch::Tensor EfficientNetImpl::forward(torch::Tensor x)
