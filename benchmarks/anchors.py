@@ -83,7 +83,8 @@ def gpu(args):
             report("CUDA graph eager fp16 channels_last", batch,
                    cuda_time_ms(cuda_graph(fp16, x16), x16, args.warmup, args.iterations))
     if args.compile:
-        modes = ["reduce-overhead"] + (["max-autotune"] if args.max_autotune else [])
+        modes = args.compile_modes.split(",") if args.compile_modes else \
+            ["reduce-overhead"] + (["max-autotune"] if args.max_autotune else [])
         for mode in modes:
             for batch in args.compile_batches:
                 torch._dynamo.reset()
@@ -122,6 +123,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-compile", dest="compile", action="store_false")
     parser.add_argument("--max-autotune", action="store_true")
+    parser.add_argument("--compile-modes", help="comma-separated torch.compile modes instead of the default set")
     parser.add_argument("--save-scripted", metavar="FILE",
                         help="only save torch.jit.script of the torchvision model (eval) for efficientnet-bench "
                              "--paired-anchor, which applies optimize_for_inference itself, and exit")

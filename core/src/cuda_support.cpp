@@ -10,6 +10,7 @@
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
@@ -39,6 +40,13 @@ std::string cudnnVersion()
         return "none";
     const long version = at::detail::getCUDAHooks().versionCuDNN();   // e.g. 91900 for 9.19.0
     return std::to_string(version / 10000) + "." + std::to_string(version % 10000 / 100) + "." + std::to_string(version % 100);
+}
+
+AllocatorCounters allocatorCounters(int device)
+{
+    const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
+    // Index 0 is StatType::AGGREGATE in LibTorch 1.x and 2.x alike (2.x moved the enum to another namespace).
+    return {stats.segment[0].allocated, stats.allocation[0].allocated};
 }
 
 std::string deviceName(int device)
@@ -149,6 +157,7 @@ bool compiled() { return false; }
 bool available() { return false; }
 void enableAutotuning() {}
 std::string deviceName(int) { return "none"; }
+AllocatorCounters allocatorCounters(int) { return {}; }
 std::string runtimeVersion() { return "none"; }
 std::string cudnnVersion() { return "none"; }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The CUDA-only pieces of the engine behind a header that compiles without CUDA: CUDA graphs, the engine's stream,
 // and event timing. Builds against a LibTorch without CUDA (Debian's) get stubs, and cuda::compiled() says false.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -66,6 +67,14 @@ private:
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };
+
+// LibTorch's CUDA caching allocator on a device, counted since the process started: blocks of memory taken from
+// the driver (cudaMalloc calls) and tensor allocations it served. Zeros without CUDA.
+struct AllocatorCounters {
+    std::int64_t driverAllocations = 0;
+    std::int64_t tensorAllocations = 0;
+};
+AllocatorCounters allocatorCounters(int device);
 
 void enableAutotuning();           // cuDNN benchmark mode
 std::string deviceName(int device);   // the GPU's name

@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include "cuda_support.h"
 #include "efficientnet/checkpoint.h"
 #include "efficientnet/classifier.h"
 #include "efficientnet/inference.h"
@@ -196,6 +197,31 @@ void classifierOnCudaMatchesCpu()
     }
 }
 
+// Issue 3's "no per-frame allocations in steady state": camera-sized frames, one at a time, through the
+// Classifier's CUDA path. After warm-up no memory comes from the driver any more: the pinned staging buffer is
+// reused and device tensors are recycled by LibTorch's caching allocator (its served allocations are reported).
+void steadyStateFramesTakeNoNewMemory()
+{
+    ClassifierOptions options;
+    options.randomWeights = true;
+    options.device = "cuda";
+    Classifier gpu(options);
+    constexpr int kWidth = 640, kHeight = 480, kWarmup = 10, kFrames = 200;
+    const auto pixels = torch::randint(0, 256, {kHeight, kWidth, 3}, torch::kUInt8);
+    const Image frame{kWidth, kHeight, std::vector<std::uint8_t>(pixels.data_ptr<std::uint8_t>(), pixels.data_ptr<std::uint8_t>() + pixels.numel())};
+    for (int i = 0; i < kWarmup; ++i)
+        gpu.classify(frame, 5);
+    const auto before = cuda::allocatorCounters(0);
+    for (int i = 0; i < kFrames; ++i)
+        gpu.classify(frame, 5);
+    const auto after = cuda::allocatorCounters(0);
+    char what[240];
+    std::snprintf(what, sizeof what, "steady state: %lld new driver allocations over %d frames (%.1f tensors per frame "
+                  "served from the cache)", static_cast<long long>(after.driverAllocations - before.driverAllocations),
+                  kFrames, static_cast<double>(after.tensorAllocations - before.tensorAllocations) / kFrames);
+    check(before.driverAllocations > 0 && after.driverAllocations == before.driverAllocations, what);
+}
+
 } // namespace
 
 int main()
@@ -211,6 +237,7 @@ int main()
     gpuPreprocessingEqualsCpu();
     cudaFloatMatchesCpu();
     classifierOnCudaMatchesCpu();
+    steadyStateFramesTakeNoNewMemory();
     const auto runtime = runtimeInfo();
     check(runtime.cuda != "none" && runtime.cudnn != "none" && runtime.gpu != "none",
           "runtime info names CUDA " + runtime.cuda + ", cuDNN " + runtime.cudnn + ", GPU " + runtime.gpu +
