@@ -6,10 +6,8 @@
 #include <QComboBox>
 #include <QDropEvent>
 #include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QMimeData>
+#include <QPushButton>
 #include <QTemporaryDir>
 #include <memory>
 
@@ -21,36 +19,10 @@
 #include "test_support.h"
 
 using namespace efficientnet::desktop;
-using efficientnet::test::referencePath;
 using efficientnet::test::resourcesPath;
-using efficientnet::desktop::test::kLoadTimeoutMs;
-using efficientnet::desktop::test::startedApp;
+using namespace efficientnet::desktop::test;
 
 namespace {
-
-constexpr int kClassifyTimeoutMs = 60000;
-
-QString ref(const char* name) { return QString::fromStdString(referencePath(name)); }
-QString sample(const char* name) { return QString::fromStdString(resourcesPath(std::string("samples/") + name)); }
-
-// What torchvision answers for a sample photo with the reference weights (tests/reference/make_reference.py).
-struct Expected {
-    int top1 = -1;
-    double probability = 0;
-};
-Expected expectedFor(const QString& path)
-{
-    QFile file(ref("e2e_reference.json"));
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    const auto results = QJsonDocument::fromJson(file.readAll()).object()["results"].toArray();
-    for (const auto& r : results) {
-        const auto o = r.toObject();
-        if (QFileInfo(o["path"].toString()).fileName() == QFileInfo(path).fileName())
-            return {o["top5"].toArray()[0].toInt(), o["probabilities"].toArray()[0].toDouble()};
-    }
-    return {};
-}
 
 QStringList imagenetLabels()
 {
@@ -75,8 +47,6 @@ void dropFiles(QWidget* target, const QStringList& paths)
     QCoreApplication::sendEvent(target, &drop);
     QVERIFY(drop.isAccepted());
 }
-
-FileResult resultAt(const QSignalSpy& spy, int i) { return spy.at(i).at(0).value<FileResult>(); }
 
 } // namespace
 
@@ -299,8 +269,17 @@ private Q_SLOTS:
         QVERIFY(app);
         QCOMPARE(app->currentModel().randomWeights, banner);
         QCOMPARE(app->window()->warningText().contains("RANDOM weights"), banner);
-        if (banner && !random)
-            QVERIFY(app->window()->warningText().contains("efficientnet-cli download efficientnet_b0"));
+        // Without weights the bundled registry's download is offered (test_download_offer takes it); asked-for
+        // random weights offer nothing.
+        const QString offer = app->window()->downloadOfferText();
+        if (banner && !random && DownloadController::supported()) {
+            QVERIFY2(offer.startsWith("Download efficientnet_b0 weights"), qPrintable(offer));
+            QVERIFY(app->window()->warningText().contains("button below"));
+        } else {
+            QCOMPARE(offer, QString());
+        }
+        if (banner && !random && !DownloadController::supported())
+            QVERIFY(app->window()->warningText().contains("weights_registry.json"));
     }
 
     void settingsPersist()
