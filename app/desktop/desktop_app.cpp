@@ -9,6 +9,7 @@
 
 #include <opencv2/core/version.hpp>
 
+#include "camera_list.h"
 #include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/main_window.h"
 #include "efficientnet/variants.h"
@@ -117,6 +118,8 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_smoothing = m_settings->value("smoothing", false).toBool();
     m_window->setSmoothing(m_smoothing);
     m_window->setDownloadAvailable(DownloadController::supported());
+    m_window->setCameraChoices(presentCameras());
+    watchCameras(this, [this] { m_window->setCameraChoices(presentCameras()); });
     if (!options.camera.isEmpty())
         m_window->setCameraSource(options.camera);
     const QByteArray geometry = m_settings->value("geometry").toByteArray();

@@ -14,6 +14,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSignalBlocker>
@@ -207,6 +208,7 @@ void MainWindow::createActions()
 
     auto* liveMenu = menuBar()->addMenu(tr("&Live"));
     m_cameraAction = liveMenu->addAction(QIcon::fromTheme("camera-web"), tr("&Camera"));
+    m_cameraAction->setObjectName("cameraAction");
     m_cameraAction->setCheckable(true);
     m_cameraAction->setShortcut(Qt::CTRL | Qt::Key_L);
     m_cameraAction->setToolTip(tr("Classify the camera (or video file, or stream URL) live"));
@@ -223,7 +225,8 @@ void MainWindow::createActions()
     helpMenu->addAction(tr("&About"), this, [this] { QMessageBox::about(this, tr("About EfficientNet demo"), m_about); });
 
     m_camera->setEditable(true);
-    m_camera->addItems({"0", "1", "2"});
+    m_camera->setInsertPolicy(QComboBox::NoInsert);   // typed sources are used, not added to the cameras
+    m_camera->lineEdit()->setPlaceholderText(tr("video file or URL"));
     m_camera->setMinimumContentsLength(kCameraSourceMinChars);
     m_camera->setToolTip(tr("Camera index, video file or stream URL"));
     m_camera->setObjectName("cameraSource");
@@ -342,8 +345,34 @@ void MainWindow::setCurrentModel(const QString& model)
 }
 void MainWindow::setCurrentDevice(const QString& device) { selectData(m_device, device); }
 void MainWindow::setCurrentPrecision(const QString& precision) { selectData(m_precision, precision); }
-void MainWindow::setCameraSource(const QString& source) { m_camera->setCurrentText(source); }
-QString MainWindow::cameraSource() const { return m_camera->currentText().trimmed(); }
+
+void MainWindow::setCameraChoices(const QVector<CameraChoice>& cameras)
+{
+    const QString typed = m_camera->findText(m_camera->currentText()) < 0 ? m_camera->currentText() : QString();
+    const QSignalBlocker block(m_camera);
+    m_camera->clear();
+    for (const CameraChoice& c : cameras)
+        m_camera->addItem(c.label, c.source);
+    if (!typed.isEmpty() || cameras.isEmpty())
+        m_camera->setCurrentText(typed);
+}
+
+void MainWindow::setCameraSource(const QString& source)
+{
+    const int i = m_camera->findData(source);
+    if (i >= 0)
+        m_camera->setCurrentIndex(i);
+    else
+        m_camera->setCurrentText(source);
+}
+
+QString MainWindow::cameraSource() const
+{
+    const QString text = m_camera->currentText().trimmed();
+    const int i = m_camera->findText(text);
+    return i >= 0 ? m_camera->itemData(i).toString() : text;
+}
+
 void MainWindow::setAboutText(const QString& html) { m_about = html; }
 
 void MainWindow::showImage(const QImage& image, const QString& caption)

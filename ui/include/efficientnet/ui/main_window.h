@@ -32,6 +32,12 @@ struct StatusInfo {
     bool live = false;
 };
 
+// A camera for the live source box: what the user reads, and what live mode opens (an OpenCV index).
+struct CameraChoice {
+    QString label;
+    QString source;
+};
+
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
@@ -42,7 +48,10 @@ public:
     void setCurrentModel(const QString& model);
     void setCurrentDevice(const QString& device);       // auto | cpu | cuda
     void setCurrentPrecision(const QString& precision); // auto | fp32 | fp16 | bf16
+    // The cameras present; the box stays editable for a video file or stream URL, and keeps what was typed.
+    void setCameraChoices(const QVector<CameraChoice>& cameras);
     void setCameraSource(const QString& source);
+    // The chosen camera's source, or the typed text.
     QString cameraSource() const;
     void setAboutText(const QString& html);
 
