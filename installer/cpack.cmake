@@ -51,6 +51,11 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_CONFLICTS ${efficientnet_other_package})
+# Qt Multimedia (Qt 6.4: the GStreamer backend) finds cameras through GStreamer's V4L2 device provider, which is in
+# plugins-good; without it the app's camera box lists none (typed indices still work).
+if(TARGET Qt6::Multimedia)
+  set(CPACK_DEBIAN_PACKAGE_RECOMMENDS gstreamer1.0-plugins-good)
+endif()
 
 # NSIS: licence page, install-folder choice, Start-menu folder with the app and the uninstaller, and an "Install
 # Options" page (CPACK_NSIS_MODIFY_PATH) offering bin\ on PATH for efficientnet-cli and an optional desktop icon.

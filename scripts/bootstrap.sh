@@ -8,6 +8,7 @@ packages=(
   libtorch-dev nlohmann-json3-dev libopencv-dev
   libcurl4-openssl-dev libssl-dev   # efficientnet-cli download (optional: the build goes on without them)
   qt6-base-dev
+  qt6-multimedia-dev   # names the cameras in the desktop app (optional: without it the box offers indices)
   dpkg-dev file   # cpack -G DEB computes the dependencies with dpkg-shlibdeps, finding the ELF files with file
   nsis   # makensis: the NSIS installer script is compiled by the package_nsis test
   python3-torch python3-torchvision python3-numpy python3-pil   # the reference implementation for the tests

@@ -9,6 +9,7 @@
 
 #include <opencv2/core/version.hpp>
 
+#include "camera_list.h"
 #include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/main_window.h"
 #include "efficientnet/variants.h"
@@ -17,6 +18,8 @@ namespace efficientnet::desktop {
 namespace {
 
 constexpr const char* kLabelsFile = "imagenet_classes.txt";
+constexpr const char* kRegistryFile = "weights_registry.json";
+constexpr double kBytesPerMB = 1e6;   // sizes offered in decimal megabytes, as browsers and file managers show them
 constexpr double kFpsSmoothing = 0.2;
 constexpr int kMaxRecentFiles = 10;   // weight of the newest frame interval in the moving average
 constexpr int kStatusMessageMs = 5000;
@@ -72,6 +75,12 @@ QString resourcesDir()
     return QStringLiteral(EFFICIENTNET_SOURCE_RESOURCES);
 }
 
+QString findWeightsFor(const QString& model)
+{
+    return QString::fromStdString(
+        findCachedWeights(model.toStdString(), {(resourcesDir() + "/" + kBundledWeightsFolder).toStdString()}));
+}
+
 DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     : QObject(parent)
     , m_options(options)
@@ -81,6 +90,8 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     , m_window(std::make_unique<ui::MainWindow>())
     , m_inference(std::make_unique<InferenceController>(m_frames))
     , m_camera(std::make_unique<CameraController>(m_frames))
+    , m_download(std::make_unique<DownloadController>(
+          options.registryFile.isEmpty() ? resourcesDir() + "/" + kRegistryFile : options.registryFile))
 {
     QStringList models;
     for (const auto& v : allVariants())
@@ -106,6 +117,9 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_window->setRecentFiles(m_settings->value("recentFiles").toStringList());
     m_smoothing = m_settings->value("smoothing", false).toBool();
     m_window->setSmoothing(m_smoothing);
+    m_window->setDownloadAvailable(DownloadController::supported());
+    m_window->setCameraChoices(presentCameras());
+    watchCameras(this, [this] { m_window->setCameraChoices(presentCameras()); });
     if (!options.camera.isEmpty())
         m_window->setCameraSource(options.camera);
     const QByteArray geometry = m_settings->value("geometry").toByteArray();
@@ -120,9 +134,10 @@ DesktopApp::~DesktopApp()
     m_settings->setValue("geometry", m_window->saveGeometry());
     m_settings->setValue("windowState", m_window->saveState());
     // Capture first (nothing new arrives), then inference (a running step ends, the Classifier goes on its thread),
-    // then the window: no result can reach a deleted widget.
+    // then a download (cancelled), then the window: no result can reach a deleted widget.
     m_camera.reset();
     m_inference.reset();
+    m_download.reset();
     m_window.reset();
 }
 
@@ -147,6 +162,8 @@ void DesktopApp::wire()
     connect(w, &ui::MainWindow::cameraToggled, this, [this](bool on, const QString& source) {
         on ? startCamera(source) : stopCamera();
     });
+    connect(w, &ui::MainWindow::downloadRequested, this, &DesktopApp::downloadWeights);
+    connect(w, &ui::MainWindow::downloadCancelled, this, &DesktopApp::cancelDownload);
     ui::GalleryPanel* gallery = w->galleryPanel();
     connect(gallery, &ui::GalleryPanel::cancelRequested, this, &DesktopApp::cancel);
     connect(gallery, &ui::GalleryPanel::entrySelected, this, &DesktopApp::showGalleryEntry);
@@ -168,6 +185,13 @@ void DesktopApp::wire()
     connect(inf, &InferenceController::fileClassified, this, &DesktopApp::onFileClassified);
     connect(inf, &InferenceController::jobFinished, this, &DesktopApp::onJobFinished);
     connect(inf, &InferenceController::frameClassified, this, &DesktopApp::onFrameClassified);
+
+    DownloadController* download = m_download.get();
+    connect(download, &DownloadController::progress, this, [this](const QString& model, qint64 done, qint64 total) {
+        m_window->showDownloadProgress(tr("Downloading %1 weights").arg(model), done, total);
+    });
+    connect(download, &DownloadController::finished, this, &DesktopApp::onDownloadFinished);
+    connect(download, &DownloadController::failed, this, &DesktopApp::onDownloadFailed);
 
     // The capture thread wakes inference directly: no hop through the GUI thread between frame and model.
     connect(m_camera->worker(), &CameraWorker::frameReady, inf, [inf] { inf->frameAvailable(); }, Qt::DirectConnection);
@@ -264,9 +288,17 @@ void DesktopApp::onModelLoaded(const ModelInfo& info)
     m_window->setCurrentModel(info.config.model);
     m_window->setCurrentDevice(info.config.device);
     m_window->setCurrentPrecision(info.config.precision);
-    m_window->setWarningBanner(info.randomWeights
-                                   ? tr("Running on RANDOM weights: the predictions are meaningless. %1").arg(info.note)
-                                   : QString());
+    QString banner;
+    if (info.randomWeights)
+        banner = tr("Running on RANDOM weights: the predictions are meaningless.");
+    if (info.randomWeights && !info.note.isEmpty()) {   // none cached, rather than asked for: say how to get them
+        QString why;
+        const bool offered = offerDownload(info.config.model, &why);
+        banner += " " + info.note + " " + howToGetWeights(info.config.model, offered, why);
+    } else {
+        withdrawDownloadOffer();
+    }
+    m_window->setWarningBanner(banner);
     m_window->setWindowTitle(tr("EfficientNet demo — %1").arg(info.config.model));
     m_window->statusBar()->showMessage(tr("Loaded %1 on %2: %3").arg(info.model, info.device, info.weights), kStatusMessageMs);
     m_window->setAboutText(aboutText());
@@ -280,7 +312,11 @@ void DesktopApp::onModelLoaded(const ModelInfo& info)
 void DesktopApp::onModelLoadFailed(const QString& error, const ModelConfig& config)
 {
     const QString kept = hasModel() ? tr("Still using %1.").arg(m_model.config.model) : tr("No model is loaded.");
-    m_window->showError(tr("Could not load %1: %2 %3").arg(config.model, error, kept));
+    // A model chosen without weights is not silently run on random ones; its download is offered instead.
+    const bool missingWeights = config.weights.isEmpty() && !config.randomWeights && findWeightsFor(config.model).isEmpty();
+    const bool offered = missingWeights && offerDownload(config.model);
+    m_window->showError(tr("Could not load %1: %2 %3").arg(config.model, error, kept) +
+                        (offered ? " " + tr("Or download its weights with the button above.") : QString()));
     // The choosers go back to what is loaded.
     if (hasModel()) {
         m_config = m_model.config;
@@ -288,6 +324,70 @@ void DesktopApp::onModelLoadFailed(const QString& error, const ModelConfig& conf
         m_window->setCurrentDevice(m_model.config.device);
         m_window->setCurrentPrecision(m_model.config.precision);
     }
+}
+
+// Shows the registry's download for `model` in the download bar; false (and the bar empty) when there is none.
+bool DesktopApp::offerDownload(const QString& model, QString* why)
+{
+    m_offer = m_download->offerFor(model, why);
+    m_window->setDownloadOffer(m_offer ? tr("Download %1 weights (about %2 MB)").arg(model).arg(qRound(m_offer->approxBytes / kBytesPerMB))
+                                       : QString());
+    return m_offer.has_value();
+}
+
+void DesktopApp::withdrawDownloadOffer()
+{
+    m_offer.reset();
+    m_window->setDownloadOffer(QString());
+}
+
+QString DesktopApp::howToGetWeights(const QString& model, bool offered, const QString& why) const
+{
+    if (offered)
+        return tr("Download them with the button below, or open or drop a checkpoint (File > Open weights…).");
+    if (!DownloadController::supported())
+        return tr("Open or drop a checkpoint (File > Open weights…), or fetch %1's file from its URL in %2 into that "
+                  "folder.").arg(model, m_download->registryFile());
+    return tr("Open or drop a checkpoint (File > Open weights…). No download is offered: %1").arg(why);
+}
+
+void DesktopApp::downloadWeights()
+{
+    if (m_download->isRunning())
+        return;
+    const QString model = hasModel() ? m_model.config.model : m_config.model;
+    QString why;
+    if (!m_offer && !offerDownload(model, &why)) {
+        m_window->showError(tr("Cannot download weights for %1: %2").arg(model, why));
+        return;
+    }
+    m_download->start(*m_offer);
+    m_window->showDownloadProgress(tr("Downloading %1 weights").arg(m_offer->model), 0, 0);
+}
+
+void DesktopApp::cancelDownload() { m_download->cancel(); }   // the worker reports the cancel as a failure
+
+// The download was asked for by the user for this model: it is loaded, whatever was chosen meanwhile.
+void DesktopApp::onDownloadFinished(const QString& model, const QString& path, const QString& warning)
+{
+    withdrawDownloadOffer();
+    m_window->endDownload();
+    m_window->clearError();   // an error about the missing weights no longer holds
+    if (!warning.isEmpty())
+        m_window->showError(warning);
+    m_window->statusBar()->showMessage(tr("Downloaded %1").arg(path), kStatusMessageMs);
+    ModelConfig config = hasModel() ? m_model.config : m_config;
+    config.model = model;
+    config.weights = path;
+    config.randomWeights = false;
+    loadModel(config);
+}
+
+void DesktopApp::onDownloadFailed(const QString& model, const QString& error, bool cancelled)
+{
+    m_window->endDownload();   // the offer comes back, to try again
+    m_window->showError(cancelled ? tr("Download of %1 weights cancelled: %2").arg(model, error)
+                                  : tr("Download of %1 weights failed: %2").arg(model, error));
 }
 
 void DesktopApp::onJobStarted(quint64 job, int count)

@@ -1,13 +1,15 @@
 #pragma once
-// The desktop app as a library: the main window, the inference and capture controllers, and the wiring between
-// them (what a drop, a model choice or a camera toggle means). efficientnet-demo's main() and the tests both build
-// one of these.
+// The desktop app as a library: the main window, the inference, capture and download controllers, and the wiring
+// between them (what a drop, a model choice, a camera toggle or a download means). efficientnet-demo's main() and the
+// tests both build one of these.
 #include <QObject>
 #include <QSettings>
 #include <QVector>
 #include <memory>
+#include <optional>
 
 #include "camera_controller.h"
+#include "download_controller.h"
 #include "inference_controller.h"
 #include "score_smoother.h"
 
@@ -27,6 +29,7 @@ struct AppOptions {
     QStringList files;          // classify these at start
     QString settingsFile;       // empty: the user's settings (QSettings defaults); tests give a temporary file
     QString labelsFile;         // empty: imagenet_classes.txt from the resources folder
+    QString registryFile;       // where weights are downloaded from; empty: weights_registry.json in the resources
     bool paceVideoFiles = true;
     bool loopVideoFiles = false;
 };
@@ -48,11 +51,15 @@ public:
     void startCamera(const QString& source);
     void stopCamera();
     void cancel();
+    // Downloads the offered weights (those of a model just chosen without them), else the current model's.
+    void downloadWeights();
+    void cancelDownload();
     bool exportCsv(const QString& path, QString* error = nullptr) const;
 
     ui::MainWindow* window() const { return m_window.get(); }
     InferenceController* inference() const { return m_inference.get(); }
     CameraController* camera() const { return m_camera.get(); }
+    DownloadController* download() const { return m_download.get(); }
     FrameSlot& frames() const { return *m_frames; }
     const ModelInfo& currentModel() const { return m_model; }
     bool hasModel() const { return !m_model.model.isEmpty(); }
@@ -74,6 +81,11 @@ private:
     void onFileClassified(const FileResult& result);
     void onJobFinished(quint64 job, bool cancelled);
     void onFrameClassified(const FrameResult& result);
+    bool offerDownload(const QString& model, QString* why = nullptr);
+    void withdrawDownloadOffer();
+    QString howToGetWeights(const QString& model, bool offered, const QString& why) const;
+    void onDownloadFinished(const QString& model, const QString& path, const QString& warning);
+    void onDownloadFailed(const QString& model, const QString& error, bool cancelled);
     void showGalleryEntry(int index);
     void updateStatus();
     QString aboutText() const;
@@ -84,6 +96,8 @@ private:
     std::unique_ptr<ui::MainWindow> m_window;
     std::unique_ptr<InferenceController> m_inference;
     std::unique_ptr<CameraController> m_camera;
+    std::unique_ptr<DownloadController> m_download;
+    std::optional<WeightsOffer> m_offer;   // what the download bar offers
 
     ModelConfig m_config;       // what the next reload starts from
     ModelInfo m_model;          // what is loaded
@@ -107,5 +121,7 @@ private:
 QString resourcesDir();
 // Weights a package bundles (installer/weights.cmake), inside resourcesDir(); searched after the weights cache.
 inline constexpr const char* kBundledWeightsFolder = "weights";
+// A checkpoint for a model in the weights cache, torch.hub's folder or the bundled weights; empty if none.
+QString findWeightsFor(const QString& model);
 
 } // namespace efficientnet::desktop

@@ -31,8 +31,7 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
     QString note;
     try {
         if (config.weights.isEmpty() && !config.randomWeights) {
-            config.weights = QString::fromStdString(
-                findCachedWeights(options.model, {(resourcesDir() + "/" + kBundledWeightsFolder).toStdString()}));
+            config.weights = findWeightsFor(config.model);
             if (config.weights.isEmpty()) {
                 const QString where = QString::fromStdString(weightsCacheDir());
                 if (!config.randomIfNoWeights)
@@ -41,8 +40,7 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
                                       "drop a .pth/.safetensors file), or run `efficientnet-cli download " +
                                       options.model + "`.");
                 options.randomWeights = true;
-                note = tr("No weights for %1 are cached in %2. Open or drop a checkpoint, or run "
-                          "`efficientnet-cli download %1`.").arg(config.model, where);
+                note = tr("No weights for %1 are cached in %2.").arg(config.model, where);   // the app says what to do
             }
         }
         options.weights = config.weights.toStdString();

@@ -45,7 +45,10 @@ int main(int argc, char** argv)
     const QCommandLineOption loop("loop", "Loop a video file given with --camera.");
     const QCommandLineOption screenshot("screenshot", "Save the window to FILE once the first results show, then quit.", "FILE");
     const QCommandLineOption settings("settings", "Read and write settings in FILE (INI) instead of the user's.", "FILE");
-    parser.addOptions({model, weights, random, device, precision, camera, loop, screenshot, settings});
+    const QCommandLineOption registry("registry", "Download weights as the registry FILE says (default: the installed "
+                                      "weights_registry.json). They go to $EFFICIENTNET_CACHE_DIR, else the user's cache.",
+                                      "FILE");
+    parser.addOptions({model, weights, random, device, precision, camera, loop, screenshot, settings, registry});
     parser.addPositionalArgument("FILE", "Images or folders to classify at start.", "[FILE...]");
     parser.process(app);
 
@@ -58,6 +61,7 @@ int main(int argc, char** argv)
     options.camera = parser.value(camera);
     options.loopVideoFiles = parser.isSet(loop);
     options.settingsFile = parser.value(settings);
+    options.registryFile = parser.value(registry);
     options.files = parser.positionalArguments();
 
     efficientnet::desktop::DesktopApp demo(options);

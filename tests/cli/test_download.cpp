@@ -4,25 +4,22 @@
 // file under the final name; a truncated transfer resumes with a Range request; a cached file is not fetched again.
 #include <QtTest/QtTest>
 
-#include <QCryptographicHash>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QTemporaryDir>
 
 #include "test_support.h"
+#include "weights_server.h"
 
 using efficientnet::test::referencePath;
 using efficientnet::test::runCli;
 using efficientnet::test::resourcesPath;
+using efficientnet::test::sha256Hex;
 
 namespace {
 
-constexpr int kServerStartMs = 20000;
-constexpr int kServerStopMs = 5000;
-constexpr int kServerLifetimeSeconds = 900;   // the server's own deadline, should this test die without stopping it
 constexpr const char* kModel = "efficientnet_b0";
 constexpr const char* kServedFile = "efficientnet_b0.pth";             // torchvision keys
 constexpr const char* kServedLukemelas = "efficientnet_b0.lukemelas.pth";
@@ -30,23 +27,10 @@ constexpr int kHubPrefixDigits = 8;
 
 QString ref(const char* name) { return QString::fromStdString(referencePath(name)); }
 
-QString sha256Hex(const QString& path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.addData(&file);
-    return QString::fromLatin1(hash.result().toHex());
-}
-
 // The tool's environment: this test's cache only, and no proxy between it and 127.0.0.1.
 QProcessEnvironment toolEnv(const QString& cacheDir)
 {
-    auto env = QProcessEnvironment::systemEnvironment();
-    for (const char* proxy : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"})
-        env.remove(proxy);
-    env.insert("no_proxy", "*");
+    auto env = efficientnet::test::withoutProxies(QProcessEnvironment::systemEnvironment());
     env.insert("EFFICIENTNET_CACHE_DIR", cacheDir);
     env.insert("TORCH_HOME", cacheDir + "/torch");
     return env;
@@ -54,17 +38,12 @@ QProcessEnvironment toolEnv(const QString& cacheDir)
 
 QJsonObject registryEntry(const QString& url, const QString& file, const QString& sha256)
 {
-    return {{"source", "torchvision"}, {"model", kModel}, {"url", url}, {"file", file}, {"sha256", sha256}};
+    return efficientnet::test::registryEntry(kModel, url, file, sha256);
 }
 
 void writeRegistry(const QString& path, const QJsonArray& entries)
 {
-    const QJsonObject doc{{"format", "efficientnet-weights-registry"},
-                          {"version", 1},
-                          {"variants", QJsonObject{{kModel, entries}}}};
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(doc).toJson()) < 0)
-        qFatal("cannot write %s", qPrintable(path));
+    efficientnet::test::writeRegistry(path, {{kModel, entries}});
 }
 
 // One download's world: a registry file and an empty cache folder.
@@ -86,24 +65,14 @@ class TestDownload : public QObject {
 
 private:
     QTemporaryDir m_dir;
-    QProcess m_server;
-    QString m_base;        // http://127.0.0.1:PORT
+    efficientnet::test::WeightsServer m_server;
     QString m_sha256;      // of the served checkpoint
     qint64 m_size = 0;
 
-    QString url(const char* kind, const char* file = kServedFile) const { return m_base + "/" + kind + "/" + file; }
+    QString url(const char* kind, const char* file = kServedFile) const { return m_server.url(kind, file); }
     QString fileName() const { return QString(kModel) + "_test-" + m_sha256.left(kHubPrefixDigits) + ".pth"; }
 
-    QList<QJsonObject> requests() const
-    {
-        QList<QJsonObject> lines;
-        QFile log(m_dir.filePath("requests.log"));
-        if (log.open(QIODevice::ReadOnly))
-            for (const auto& line : log.readAll().split('\n'))
-                if (!line.isEmpty())
-                    lines << QJsonDocument::fromJson(line).object();
-        return lines;
-    }
+    QList<QJsonObject> requests() const { return m_server.requests(); }
 
     efficientnet::test::CliRun classifyCached(const Scratch& s, const QString& model) const
     {
@@ -122,25 +91,8 @@ private Q_SLOTS:
         m_size = QFileInfo(ref(kServedFile)).size();
         QVERIFY(m_size > 1);
 
-        // stdin stays open: the server exits when it closes, so a crashed test does not leave it running.
-        m_server.start(QStringLiteral(EFFICIENTNET_PYTHON),
-                       {QStringLiteral(WEIGHTS_SERVER), "--dir", m_dir.filePath("www"), "--log",
-                        m_dir.filePath("requests.log"), "--lifetime", QString::number(kServerLifetimeSeconds)});
-        QVERIFY2(m_server.waitForStarted(kServerStartMs), qPrintable(m_server.errorString()));
-        while (!m_server.canReadLine() && m_server.waitForReadyRead(kServerStartMs)) {
-        }
-        const QByteArray line = m_server.readLine().trimmed();
-        QVERIFY2(line.startsWith("PORT "), line.constData());
-        m_base = "http://127.0.0.1:" + QString::fromLatin1(line.mid(5));
-    }
-
-    void cleanupTestCase()
-    {
-        m_server.closeWriteChannel();
-        if (!m_server.waitForFinished(kServerStopMs)) {
-            m_server.kill();
-            m_server.waitForFinished(kServerStopMs);
-        }
+        const QString error = m_server.start(m_dir.filePath("www"), m_dir.filePath("requests.log"));
+        QVERIFY2(error.isEmpty(), qPrintable(error));
     }
 
     void verifiedDownloadIsCachedAndClassifyFindsIt_data()

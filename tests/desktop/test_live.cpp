@@ -1,9 +1,11 @@
 // Live mode on a generated video file (no camera exists here; a file goes through the same VideoCapture path):
 // frames reach the model in capture order, frames that arrive while the model is busy are dropped and counted,
 // stopping and restarting are clean, results of a stopped session are ignored, and a source that cannot be
-// opened ends live mode with a message while the app stays up.
+// opened ends live mode with a message while the app stays up; a source typed into the camera box starts it.
 #include <QtTest/QtTest>
 
+#include <QAction>
+#include <QComboBox>
 #include <QTemporaryDir>
 #include <memory>
 
@@ -151,6 +153,30 @@ private Q_SLOTS:
         QPointer<QObject> worker = app->inference()->worker();
         app.reset();
         QVERIFY(worker.isNull());   // deleted on its own thread as that thread finished
+    }
+
+    void sourceTypedInTheBoxStartsLiveMode()
+    {
+        // As a user without a camera does: type a video file into the source box, then press Camera.
+        auto app = startedApp(true);
+        QVERIFY(app);
+        auto* box = app->window()->findChild<QComboBox*>("cameraSource");
+        auto* toggle = app->window()->findChild<QAction*>("cameraAction");
+        QVERIFY(box && box->isEditable() && toggle);
+        box->setEditText(m_video);
+        QSignalSpy shown(app.get(), &DesktopApp::frameShown);
+        QSignalSpy stopped(app.get(), &DesktopApp::liveStopped);
+        toggle->trigger();
+        QVERIFY(app->camera()->isActive());
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, kLiveTimeoutMs);
+        QVERIFY(toggle->isChecked());
+        QVERIFY(!box->isEnabled());   // the source cannot change under a running session
+        toggle->trigger();
+        QVERIFY(stopped.wait(kLiveTimeoutMs));
+        QCOMPARE(stopped.at(0).at(1).toBool(), false);
+        QVERIFY(!toggle->isChecked());
+        QVERIFY(box->isEnabled());
+        QCOMPARE(box->currentText(), m_video);   // still there for the next start
     }
 
     void unavailableSourceEndsLiveModeWithAMessage_data()

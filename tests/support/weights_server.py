@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""A weights server for tests/cli/test_download.cpp: misbehaves on request, on 127.0.0.1 only.
+"""A weights server for the download tests (tests/cli/test_download.cpp, tests/desktop/test_download_offer.cpp):
+misbehaves on request, on 127.0.0.1 only.
 
 Prints "PORT <n>" once listening (port 0: the system picks a free one). Every request is appended to the log file as
 one JSON line {"path", "range"} before it is answered, so the test can assert what reached the server (a Range
@@ -9,6 +10,7 @@ header on a resume, no request at all for a cached file).
   /corrupt/NAME    DIR/NAME with its first byte changed: does not match the registry's hash
   /error/NAME      HTTP 500
   /truncated/NAME  without Range: announces DIR/NAME's full length, sends half, closes; with Range: as /good/
+  /slow/NAME       as /good/, paced at SLOW_CHUNK bytes per SLOW_PAUSE seconds, so a client can cancel mid-transfer
 
 The server exits when its stdin closes (the test ended, even by crashing) or after --lifetime seconds.
 """
@@ -18,9 +20,12 @@ import os
 import re
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 CHUNK = 1 << 16
+SLOW_CHUNK = 1 << 16
+SLOW_PAUSE = 0.05   # 1.3 MB/s: a 21 MB checkpoint takes 16 s, far above the client's low-speed abort (1 kB/s)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -32,7 +37,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.record()
-        match = re.fullmatch(r"/(good|corrupt|error|truncated)/([\w.-]+)", self.path)
+        match = re.fullmatch(r"/(good|corrupt|error|truncated|slow)/([\w.-]+)", self.path)
         if not match:
             return self.send_error(404)
         kind, name = match.groups()
@@ -48,7 +53,7 @@ class Handler(BaseHTTPRequestHandler):
         range_start = self.range_start()
         if kind == "truncated" and range_start is None:
             return self.send_truncated(data)
-        self.send_file(data, range_start)
+        self.send_file(data, range_start, slow=kind == "slow")
 
     def record(self):
         entry = {"path": self.path, "range": self.headers.get("Range")}
@@ -59,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
         return int(match.group(1)) if match else None
 
-    def send_file(self, data, start):
+    def send_file(self, data, start, slow=False):
         if start is not None and start >= len(data):
             return self.send_error(416)
         if start is None:
@@ -73,8 +78,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        for i in range(0, len(body), CHUNK):
-            self.wfile.write(body[i:i + CHUNK])
+        step = SLOW_CHUNK if slow else CHUNK
+        try:
+            for i in range(0, len(body), step):
+                self.wfile.write(body[i:i + step])
+                if slow:
+                    self.wfile.flush()
+                    time.sleep(SLOW_PAUSE)
+        except (BrokenPipeError, ConnectionResetError):
+            pass   # the client gave up (a cancel): the transfer simply ends
 
     def send_truncated(self, data):
         self.send_response(200)

@@ -27,6 +27,7 @@ GalleryPanel::GalleryPanel(QWidget* parent)
     m_list->setIconSize(QSize(kThumbnailSize, kThumbnailSize));
     m_list->setUniformItemSizes(true);
     m_list->setObjectName("galleryList");
+    m_cancel->setObjectName("galleryCancel");
     m_cancel->setEnabled(false);
     m_export->setEnabled(false);
 
@@ -97,6 +98,8 @@ void GalleryPanel::finish(bool cancelled)
 }
 
 int GalleryPanel::count() const { return m_list->count(); }
+QString GalleryPanel::summaryText() const { return m_summary->text(); }
+int GalleryPanel::progressValue() const { return m_progress->value(); }
 QString GalleryPanel::entryText(int index) const { return index < count() ? m_list->item(index)->text() : QString(); }
 bool GalleryPanel::entryIsError(int index) const { return index < count() && m_list->item(index)->data(kErrorRole).toBool(); }
 

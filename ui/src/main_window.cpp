@@ -14,7 +14,9 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QLineEdit>
 #include <QProgressBar>
+#include <QPushButton>
 #include <QSignalBlocker>
 #include <QSplitter>
 #include <QStatusBar>
@@ -31,6 +33,8 @@ namespace {
 const QStringList kWeightsSuffixes{"pth", "pt", "bin", "safetensors"};
 constexpr int kStatusMessageMs = 8000;
 constexpr int kCameraSourceMinChars = 14;
+constexpr int kDownloadProgressSteps = 1000;   // the bar's resolution; byte counts overflow its int range
+constexpr double kBytesPerMB = 1e6;
 
 QString bannerStyle(const char* background)
 {
@@ -39,6 +43,7 @@ QString bannerStyle(const char* background)
 }
 
 QString millis(double ms) { return ms < 0 ? QStringLiteral("–") : QString::number(ms, 'f', 1) + " ms"; }
+QString megabytes(qint64 bytes) { return QString::number(bytes / kBytesPerMB, 'f', 1); }
 
 } // namespace
 
@@ -63,6 +68,12 @@ MainWindow::MainWindow(QWidget* parent)
     , m_camera(new QComboBox)
     , m_cameraAction(nullptr)
     , m_smoothingAction(nullptr)
+    , m_downloadAction(nullptr)
+    , m_downloadBar(nullptr)
+    , m_downloadText(new QLabel)
+    , m_downloadOffer(new QPushButton)
+    , m_downloadProgress(new QProgressBar)
+    , m_downloadCancel(new QPushButton(tr("Cancel")))
     , m_recentMenu(nullptr)
     , m_statusModel(new QLabel)
     , m_statusTimes(new QLabel)
@@ -101,6 +112,7 @@ MainWindow::MainWindow(QWidget* parent)
     auto* leftLayout = new QVBoxLayout(left);
     leftLayout->setContentsMargins(0, 0, 0, 0);
     leftLayout->addWidget(m_warning);
+    leftLayout->addWidget(createDownloadBar());
     leftLayout->addWidget(m_errorBar);
     leftLayout->addWidget(m_view, 1);
     leftLayout->addWidget(m_caption);
@@ -131,6 +143,35 @@ MainWindow::MainWindow(QWidget* parent)
     setStatus({});
 }
 
+// Under the warning banner, so the offer sits next to the reason for it (random weights, or a model without them).
+// It never blocks the window: the app stays usable while the download runs on its own thread.
+QWidget* MainWindow::createDownloadBar()
+{
+    m_downloadBar = new QWidget;
+    m_downloadBar->setObjectName("downloadBar");
+    m_downloadBar->setAttribute(Qt::WA_StyledBackground);
+    m_downloadBar->setStyleSheet("QWidget#downloadBar { background: #bbdefb; border-radius: 3px; }");
+    auto* layout = new QHBoxLayout(m_downloadBar);
+    layout->setContentsMargins(6, 3, 6, 3);
+    m_downloadOffer->setObjectName("downloadButton");
+    m_downloadOffer->setIcon(QIcon::fromTheme("download"));
+    m_downloadProgress->setObjectName("downloadProgress");
+    m_downloadProgress->setRange(0, kDownloadProgressSteps);
+    m_downloadProgress->setTextVisible(false);
+    m_downloadCancel->setObjectName("downloadCancelButton");
+    layout->addWidget(m_downloadOffer);
+    layout->addWidget(m_downloadText, 1);
+    layout->addWidget(m_downloadProgress, 1);
+    layout->addWidget(m_downloadCancel);
+    connect(m_downloadOffer, &QPushButton::clicked, this, &MainWindow::downloadRequested);
+    connect(m_downloadCancel, &QPushButton::clicked, this, &MainWindow::downloadCancelled);
+    m_downloadText->hide();
+    m_downloadProgress->hide();
+    m_downloadCancel->hide();
+    m_downloadBar->hide();
+    return m_downloadBar;
+}
+
 void MainWindow::createActions()
 {
     auto* fileMenu = menuBar()->addMenu(tr("&File"));
@@ -156,11 +197,18 @@ void MainWindow::createActions()
     m_recentMenu->setEnabled(false);
     auto* paste = fileMenu->addAction(QIcon::fromTheme("edit-paste"), tr("&Paste image"), this, &MainWindow::paste);
     paste->setShortcut(QKeySequence::Paste);
+    paste->setObjectName("pasteAction");
+    m_downloadAction = fileMenu->addAction(QIcon::fromTheme("download"), tr("&Download weights"), this,
+                                           &MainWindow::downloadRequested);
+    m_downloadAction->setObjectName("downloadAction");
+    m_downloadAction->setToolTip(tr("Download the model's pretrained weights from the registry"));
+    m_downloadAction->setVisible(false);
     fileMenu->addSeparator();
     fileMenu->addAction(tr("&Quit"), this, &QWidget::close)->setShortcut(QKeySequence::Quit);
 
     auto* liveMenu = menuBar()->addMenu(tr("&Live"));
     m_cameraAction = liveMenu->addAction(QIcon::fromTheme("camera-web"), tr("&Camera"));
+    m_cameraAction->setObjectName("cameraAction");
     m_cameraAction->setCheckable(true);
     m_cameraAction->setShortcut(Qt::CTRL | Qt::Key_L);
     m_cameraAction->setToolTip(tr("Classify the camera (or video file, or stream URL) live"));
@@ -177,7 +225,8 @@ void MainWindow::createActions()
     helpMenu->addAction(tr("&About"), this, [this] { QMessageBox::about(this, tr("About EfficientNet demo"), m_about); });
 
     m_camera->setEditable(true);
-    m_camera->addItems({"0", "1", "2"});
+    m_camera->setInsertPolicy(QComboBox::NoInsert);   // typed sources are used, not added to the cameras
+    m_camera->lineEdit()->setPlaceholderText(tr("video file or URL"));
     m_camera->setMinimumContentsLength(kCameraSourceMinChars);
     m_camera->setToolTip(tr("Camera index, video file or stream URL"));
     m_camera->setObjectName("cameraSource");
@@ -296,8 +345,34 @@ void MainWindow::setCurrentModel(const QString& model)
 }
 void MainWindow::setCurrentDevice(const QString& device) { selectData(m_device, device); }
 void MainWindow::setCurrentPrecision(const QString& precision) { selectData(m_precision, precision); }
-void MainWindow::setCameraSource(const QString& source) { m_camera->setCurrentText(source); }
-QString MainWindow::cameraSource() const { return m_camera->currentText().trimmed(); }
+
+void MainWindow::setCameraChoices(const QVector<CameraChoice>& cameras)
+{
+    const QString typed = m_camera->findText(m_camera->currentText()) < 0 ? m_camera->currentText() : QString();
+    const QSignalBlocker block(m_camera);
+    m_camera->clear();
+    for (const CameraChoice& c : cameras)
+        m_camera->addItem(c.label, c.source);
+    if (!typed.isEmpty() || cameras.isEmpty())
+        m_camera->setCurrentText(typed);
+}
+
+void MainWindow::setCameraSource(const QString& source)
+{
+    const int i = m_camera->findData(source);
+    if (i >= 0)
+        m_camera->setCurrentIndex(i);
+    else
+        m_camera->setCurrentText(source);
+}
+
+QString MainWindow::cameraSource() const
+{
+    const QString text = m_camera->currentText().trimmed();
+    const int i = m_camera->findText(text);
+    return i >= 0 ? m_camera->itemData(i).toString() : text;
+}
+
 void MainWindow::setAboutText(const QString& html) { m_about = html; }
 
 void MainWindow::showImage(const QImage& image, const QString& caption)
@@ -342,6 +417,63 @@ void MainWindow::setBusy(const QString& what)
 {
     m_busyText->setText(what);
     m_busy->setVisible(!what.isEmpty());
+}
+
+QString MainWindow::busyText() const { return m_busy->isVisibleTo(this) ? m_busyText->text() : QString(); }
+
+void MainWindow::setDownloadOffer(const QString& offer)
+{
+    m_downloadOffer->setText(offer);
+    if (!m_downloading)   // a running download keeps the bar until it ends
+        showDownloadOffer();
+}
+
+void MainWindow::setDownloadAvailable(bool available) { m_downloadAction->setVisible(available); }
+
+void MainWindow::showDownloadProgress(const QString& what, qint64 done, qint64 total)
+{
+    m_downloading = true;
+    m_downloadOffer->hide();
+    m_downloadAction->setEnabled(false);
+    m_downloadText->setText(total > 0 ? tr("%1: %2 of %3 MB").arg(what, megabytes(done), megabytes(total))
+                                      : tr("%1: %2 MB").arg(what, megabytes(done)));
+    if (total > 0) {
+        m_downloadProgress->setRange(0, kDownloadProgressSteps);
+        m_downloadProgress->setValue(static_cast<int>(done * kDownloadProgressSteps / total));
+    } else {
+        m_downloadProgress->setRange(0, 0);   // indeterminate until the size is known
+    }
+    m_downloadText->show();
+    m_downloadProgress->show();
+    m_downloadCancel->show();
+    m_downloadBar->show();
+}
+
+void MainWindow::endDownload()
+{
+    m_downloading = false;
+    showDownloadOffer();
+}
+
+void MainWindow::showDownloadOffer()
+{
+    m_downloadText->hide();
+    m_downloadProgress->hide();
+    m_downloadCancel->hide();
+    m_downloadAction->setEnabled(true);
+    const bool offer = !m_downloadOffer->text().isEmpty();
+    m_downloadOffer->setVisible(offer);
+    m_downloadBar->setVisible(offer);
+}
+
+QString MainWindow::downloadOfferText() const
+{
+    return m_downloadOffer->isVisibleTo(this) ? m_downloadOffer->text() : QString();
+}
+
+QString MainWindow::downloadProgressText() const
+{
+    return m_downloadText->isVisibleTo(this) ? m_downloadText->text() : QString();
 }
 
 void MainWindow::setCameraActive(bool active)

@@ -25,6 +25,8 @@ public:
     QString entryText(int index) const;
     bool entryIsError(int index) const;
     bool isRunning() const { return m_running; }
+    QString summaryText() const;   // "Classifying…", "Cancelled after 3 of 40", "40 classified"
+    int progressValue() const;     // entries done
 
 Q_SIGNALS:
     void entrySelected(int index);

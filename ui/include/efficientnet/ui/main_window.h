@@ -1,7 +1,7 @@
 #pragma once
 // The main window: image view, predictions, gallery, toolbar/menus, status bar and banners. It shows what it is
-// given and emits what the user asks for (files, paste, camera, model, device, precision, top-k, weights); app/
-// decides what that means.
+// given and emits what the user asks for (files, paste, camera, model, device, precision, top-k, weights, a weights
+// download); app/ decides what that means.
 #include <QMainWindow>
 
 #include "efficientnet/ui/predictions_panel.h"
@@ -12,6 +12,7 @@ class QDockWidget;
 class QLabel;
 class QMenu;
 class QProgressBar;
+class QPushButton;
 class QToolButton;
 
 namespace efficientnet::ui {
@@ -31,6 +32,12 @@ struct StatusInfo {
     bool live = false;
 };
 
+// A camera for the live source box: what the user reads, and what live mode opens (an OpenCV index).
+struct CameraChoice {
+    QString label;
+    QString source;
+};
+
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
@@ -41,7 +48,10 @@ public:
     void setCurrentModel(const QString& model);
     void setCurrentDevice(const QString& device);       // auto | cpu | cuda
     void setCurrentPrecision(const QString& precision); // auto | fp32 | fp16 | bf16
+    // The cameras present; the box stays editable for a video file or stream URL, and keeps what was typed.
+    void setCameraChoices(const QVector<CameraChoice>& cameras);
     void setCameraSource(const QString& source);
+    // The chosen camera's source, or the typed text.
     QString cameraSource() const;
     void setAboutText(const QString& html);
 
@@ -55,6 +65,17 @@ public:
     void clearError();
     // A busy indicator with what is going on; empty: idle.
     void setBusy(const QString& what);
+    QString busyText() const;   // empty while idle
+    // The weights download, in a bar under the warning banner. The offer is a button whose text says what it
+    // fetches ("Download efficientnet_b0 weights (about 21 MB)"); empty hides it. File > Download weights is there
+    // while downloads are available at all.
+    void setDownloadOffer(const QString& offer);
+    void setDownloadAvailable(bool available);
+    // A download in progress, with Cancel: what, bytes so far and the total (0: not known yet).
+    void showDownloadProgress(const QString& what, qint64 done, qint64 total);
+    void endDownload();   // back to the offer, if one is set
+    QString downloadOfferText() const;   // empty when no offer is shown
+    QString downloadProgressText() const;   // empty when no download runs
     void setCameraActive(bool active);
     // File > Open recent: newest first; choosing one asks for it again (filesRequested).
     void setRecentFiles(const QStringList& paths);
@@ -80,6 +101,8 @@ Q_SIGNALS:
     void precisionChosen(const QString& precision);
     void topKChanged(int k);
     void smoothingToggled(bool on);                   // smooth live scores over frames
+    void downloadRequested();                         // the download offer, or File > Download weights
+    void downloadCancelled();
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -87,6 +110,8 @@ protected:
 
 private:
     void createActions();
+    QWidget* createDownloadBar();
+    void showDownloadOffer();
     void paste();
     void routePaths(const QStringList& paths);
     static void selectData(QComboBox* box, const QString& value);
@@ -105,6 +130,13 @@ private:
     QComboBox* m_camera;
     QAction* m_cameraAction;
     QAction* m_smoothingAction;
+    QAction* m_downloadAction;
+    QWidget* m_downloadBar;
+    QLabel* m_downloadText;
+    QPushButton* m_downloadOffer;
+    QProgressBar* m_downloadProgress;
+    QPushButton* m_downloadCancel;
+    bool m_downloading = false;
     QMenu* m_recentMenu;
     QStringList m_recentFiles;
     QLabel* m_statusModel;
