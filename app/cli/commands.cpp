@@ -193,7 +193,7 @@ int runModels(const std::vector<std::string>& argv)
 
 int runClassify(const std::vector<std::string>& argv)
 {
-    const Arguments args(argv, {"model", "weights", "topk", "device", "source", "precision", "batch-size", "csv", "threads"},
+    const Arguments args(argv, {"model", "weights", "topk", "device", "source", "precision", "batch-size", "csv", "json-file", "threads"},
                          {"json", "random-weights", "no-progress"});
     const int topk = args.intValue("topk", kDefaultTopK, 1, kMaxTopK);
     if (args.positional().empty())
@@ -218,30 +218,36 @@ int runClassify(const std::vector<std::string>& argv)
         csv.emplace(args.value("csv"));
     Progress progress(files.size(), !args.flag("no-progress"));
 
-    const bool asJson = args.flag("json");
-    json results = json::array();
+    // The JSON document goes out as results arrive, to stdout (--json) and/or a file written atomically (--json-file).
+    const json header{{"model", options.model}, {"device", classifier.deviceName()}, {"weights", classifier.weightsDescription()}};
+    std::optional<AtomicFile> jsonFile;
+    std::vector<JsonWriter> jsonOut;
+    jsonOut.reserve(2);
+    if (args.has("json-file")) {
+        jsonFile.emplace(args.value("json-file"), "--json-file");
+        jsonOut.emplace_back(jsonFile->stream(), header);
+    }
+    const bool jsonOnStdout = args.flag("json");
+    if (jsonOnStdout)
+        jsonOut.emplace_back(std::cout, header);
     size_t failed = 0;
     classifyFiles(classifier, files, topk, batching, [&](const FileResult& r) {
         failed += r.error.empty() ? 0 : 1;
         if (csv)
             csv->write(r);
-        if (asJson)
-            results.push_back(toJson(r));
-        else
+        for (auto& out : jsonOut)
+            out.write(toJson(r));
+        if (!jsonOnStdout)
             printBlock(r);
         progress.advance();
     });
     progress.finish();
+    for (auto& out : jsonOut)
+        out.finish();
     if (csv)
         csv->commit();
-    if (asJson) {
-        std::cout << json{{"model", options.model},
-                          {"device", classifier.deviceName()},
-                          {"weights", classifier.weightsDescription()},
-                          {"results", results}}
-                         .dump(2)
-                  << "\n";
-    }
+    if (jsonFile)
+        jsonFile->commit();
     if (failed)
         std::cerr << failed << " of " << files.size() << " inputs could not be classified\n";
     return failed ? kExitSomeFailed : kExitOk;

@@ -14,13 +14,16 @@ constexpr const char* kUsage = R"(usage:
   efficientnet-cli models [--json]
   efficientnet-cli classify [--model NAME] [--weights FILE] [--random-weights] [--topk K]
                             [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16] [--source auto|torchvision|timm|lukemelas]
-                            [--batch-size N] [--threads N] [--csv FILE] [--json] [--no-progress] PATH...
+                            [--batch-size N] [--threads N] [--csv FILE] [--json] [--json-file FILE]
+                            [--no-progress] PATH...
   efficientnet-cli weights NAME          (the cached checkpoint classify would use; exit 1 if none)
   efficientnet-cli convert --from FILE --to FILE.safetensors [--model NAME] [--source auto|torchvision|timm|lukemelas]
   efficientnet-cli download NAME [--registry FILE] [--cache-dir DIR] [--source torchvision|timm|lukemelas]
 
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
-from the weights cache. Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
+from the weights cache. --json prints one JSON document on stdout, a result per line as each is ready; --csv and
+--json-file write files atomically (FILE.tmp, renamed when complete).
+Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
 download fetches a model's pretrained weights into that cache (SHA-256 verified) and prints the file's path.
 )";
 

@@ -28,17 +28,17 @@ std::string csvField(const std::string& text)
 
 } // namespace
 
-CsvWriter::CsvWriter(std::string path)
+AtomicFile::AtomicFile(std::string path, std::string option)
     : m_path(std::move(path))
+    , m_option(std::move(option))
     , m_temporary(m_path + ".tmp")
     , m_out(m_temporary, std::ios::trunc)
 {
     if (!m_out)
-        throw UsageError("cannot write --csv " + m_path + " (is its folder there and writable?)");
-    m_out << "path,rank,index,label,probability,error\n";
+        throw UsageError("cannot write " + m_option + " " + m_path + " (is its folder there and writable?)");
 }
 
-CsvWriter::~CsvWriter()
+AtomicFile::~AtomicFile()
 {
     if (!m_committed) {
         m_out.close();
@@ -47,27 +47,52 @@ CsvWriter::~CsvWriter()
     }
 }
 
+void AtomicFile::commit()
+{
+    m_out.close();
+    if (!m_out)
+        throw UsageError("writing " + m_option + " " + m_path + " failed (disk full?)");
+    std::filesystem::rename(m_temporary, m_path);
+    m_committed = true;
+}
+
+CsvWriter::CsvWriter(const std::string& path)
+    : m_file(path, "--csv")
+{
+    m_file.stream() << "path,rank,index,label,probability,error\n";
+}
+
 void CsvWriter::write(const FileResult& r)
 {
+    auto& out = m_file.stream();
     if (!r.error.empty()) {
-        m_out << csvField(r.path) << ",,,,," << csvField(r.error) << "\n";
+        out << csvField(r.path) << ",,,,," << csvField(r.error) << "\n";
         return;
     }
     for (size_t i = 0; i < r.predictions.size(); ++i) {
         const auto& p = r.predictions[i];
-        m_out << csvField(r.path) << "," << i + 1 << "," << p.index << "," << csvField(p.label) << ","
-              << std::setprecision(6) << p.probability << ",\n";
+        out << csvField(r.path) << "," << i + 1 << "," << p.index << "," << csvField(p.label) << ","
+            << std::setprecision(6) << p.probability << ",\n";
     }
 }
 
-void CsvWriter::commit()
+JsonWriter::JsonWriter(std::ostream& out, const nlohmann::json& header)
+    : m_out(out)
 {
-    m_out.close();
-    if (!m_out)
-        throw UsageError("writing --csv " + m_path + " failed (disk full?)");
-    std::filesystem::rename(m_temporary, m_path);
-    m_committed = true;
+    auto text = header.dump(2);   // "{\n  ...\n}": reopen it for the results array
+    text.erase(text.find_last_of('}'));
+    while (!text.empty() && text.back() == '\n')
+        text.pop_back();
+    m_out << text << (header.empty() ? "" : ",") << "\n  \"results\": [" << std::flush;
 }
+
+void JsonWriter::write(const nlohmann::json& result)
+{
+    m_out << (m_first ? "\n    " : ",\n    ") << result.dump() << std::flush;
+    m_first = false;
+}
+
+void JsonWriter::finish() { m_out << "\n  ]\n}\n" << std::flush; }
 
 Progress::Progress(size_t total, bool wanted)
     : m_total(total)

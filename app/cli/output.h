@@ -1,31 +1,61 @@
 #pragma once
-// Output helpers of `classify`: a CSV file written atomically, and a progress bar on stderr.
+// Output helpers of `classify`: CSV and JSON written as results arrive (files atomically), and a progress bar on
+// stderr.
 #include <chrono>
 #include <cstddef>
 #include <fstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "batch.h"
 
 namespace efficientnet::cli {
 
-// Rows go to FILE.tmp as results arrive; commit() renames it to FILE, so FILE is either the previous file or the
-// complete new one. Without commit() (an error stopped the run) the temporary file is removed.
-class CsvWriter {
+// A file written whole or not at all: text goes to FILE.tmp as it comes; commit() renames it to FILE, so FILE is
+// either the previous file or the complete new one. Without commit() (an error stopped the run) the temporary file
+// is removed. `option` names the command-line option in messages.
+class AtomicFile {
 public:
-    explicit CsvWriter(std::string path);
-    ~CsvWriter();
-    CsvWriter(const CsvWriter&) = delete;
-    CsvWriter& operator=(const CsvWriter&) = delete;
+    AtomicFile(std::string path, std::string option);
+    ~AtomicFile();
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
 
-    void write(const FileResult& result);   // one row per prediction, or one row with the error
+    std::ostream& stream() { return m_out; }
     void commit();
 
 private:
     std::string m_path;
+    std::string m_option;
     std::string m_temporary;
     std::ofstream m_out;
     bool m_committed = false;
+};
+
+// `--csv FILE`: one row per prediction, or one row with the error, as results arrive.
+class CsvWriter {
+public:
+    explicit CsvWriter(const std::string& path);
+    void write(const FileResult& result);
+    void commit() { m_file.commit(); }
+
+private:
+    AtomicFile m_file;
+};
+
+// The classify JSON document, {"device", "model", "weights", "results": [...]}, streamed: the header at once, then
+// each result on its own line as it arrives (flushed, so a reader of a pipe sees progress), then the closing
+// brackets. Whole, it is one ordinary JSON document.
+class JsonWriter {
+public:
+    JsonWriter(std::ostream& out, const nlohmann::json& header);
+    void write(const nlohmann::json& result);
+    void finish();
+
+private:
+    std::ostream& m_out;
+    bool m_first = true;
 };
 
 // "[#####.....] 120/200  37.5 img/s" on one line, redrawn in place, only when stderr is a terminal.

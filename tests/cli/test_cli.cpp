@@ -148,6 +148,50 @@ private Q_SLOTS:
         QVERIFY(!a[7].toObject()["error"].isNull());
     }
 
+    void jsonIsStreamedAndTheFileWrittenAtomically()
+    {
+        // --json prints each result as it is ready: with 24 photos classified one at a time, the first result is
+        // on stdout while the tool still runs, and --json-file's file is not yet under its final name. At the end
+        // both hold the same complete document.
+        constexpr int kPhotos = 24;
+        QTemporaryDir dir;
+        const auto jsonPath = dir.filePath("out.json");
+        QStringList args{"classify", "--json", "--json-file", jsonPath, "--batch-size", "1", "--no-progress",
+                         "--weights", ref("e2e_b0.pth")};
+        for (int i = 0; i < kPhotos; ++i)
+            args << QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        QProcess process;
+        process.start(QStringLiteral(EFFICIENTNET_CLI), args);
+        QByteArray out;
+        bool resultWhileRunning = false;
+        bool finalFileEarly = true;
+        while (process.waitForReadyRead(120000)) {
+            out += process.readAllStandardOutput();
+            if (out.contains("\"path\"")) {
+                resultWhileRunning = process.state() == QProcess::Running;
+                finalFileEarly = QFile::exists(jsonPath);
+                break;
+            }
+        }
+        QVERIFY(process.waitForFinished(300000));
+        out += process.readAllStandardOutput();
+        QVERIFY2(resultWhileRunning, "the first result reached stdout only after the tool ended");
+        QVERIFY2(!finalFileEarly, "--json-file's file existed under its final name before the run ended");
+        QCOMPARE(process.exitCode(), 0);
+        const auto streamed = parseJson(out);
+        QCOMPARE(streamed["results"].toArray().size(), kPhotos);
+        QFile file(jsonPath);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QCOMPARE(parseJson(file.readAll()), streamed);
+        QVERIFY(!QFile::exists(jsonPath + ".tmp"));
+
+        const auto unwritable = dir.filePath("no/such/folder/out.json");
+        const auto run = runCli({"classify", "--json-file", unwritable, "--weights", ref("e2e_b0.pth"),
+                                 QString::fromStdString(resourcesPath("samples/cat.jpg"))});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.contains(unwritable.toUtf8()), run.err.constData());
+    }
+
     void csvIsCompleteAndWrittenAtomically()
     {
         QTemporaryDir dir;
