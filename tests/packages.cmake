@@ -1,7 +1,7 @@
 # Package tests, one STEP per CTest entry (tests/CMakeLists.txt). BUILD_DIR is the build, WORK a throwaway folder.
 #   STEP=deb       cpack -G DEB and -G TGZ into WORK/packages (the `packages` fixture)
-#   STEP=deb_runs  unpacks the .deb into WORK/root with dpkg-deb -x; its efficientnet-cli must use the unpacked
-#                  share folder and classify an unpacked sample photo
+#   STEP=deb_runs  unpacks the .deb into WORK/root with dpkg-deb -x; it must hold the copyright file, and its
+#                  efficientnet-cli must use the unpacked share folder and classify an unpacked sample photo
 #   STEP=contents  the .deb's and the .tgz's files are exactly what `cmake --install` puts into a prefix
 #   STEP=nsis      cpack -G NSIS: makensis compiles the generated installer script (Debian's makensis here: that
 #                  proves the script, not a Windows payload). Prints "SKIP: makensis ..." when there is none.
@@ -55,6 +55,10 @@ elseif(STEP STREQUAL "deb_runs")
   set(root ${WORK}/root)
   file(REMOVE_RECURSE ${root})
   execute_process(COMMAND dpkg-deb -x ${deb} ${root} COMMAND_ERROR_IS_FATAL ANY)
+  file(GLOB copyright ${root}/usr/share/doc/efficientnet-libtorch*/copyright)
+  if(NOT copyright)
+    message(FATAL_ERROR "the .deb has no /usr/share/doc/<package>/copyright (Debian policy 12.5)")
+  endif()
   set(cli ${root}/usr/bin/efficientnet-cli)
   execute_process(COMMAND ${CMAKE_COMMAND} -E env EFFICIENTNET_RESOURCES_DIR= ${cli} --version
                   OUTPUT_VARIABLE version COMMAND_ERROR_IS_FATAL ANY)
