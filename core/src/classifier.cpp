@@ -70,6 +70,7 @@ size_t pixelBytes(const Image& image) { return static_cast<size_t>(image.width) 
 } // namespace
 
 struct Classifier::Impl {
+    using BatchResult = Classifier::BatchResult;
     ModelName name;
     torch::Device device = torch::kCPU;
     std::unique_ptr<InferenceModel> engine;
@@ -79,6 +80,8 @@ struct Classifier::Impl {
     torch::Tensor pinned;          // reused host staging buffer for uploads (grows, never shrinks)
     std::mutex mutex;
 
+    BatchResult classifyFitting(const std::vector<const Image*>& images, int topk);
+    BatchResult classifyNow(const std::vector<const Image*>& images, int topk);
     torch::Tensor uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times);
     torch::Tensor preprocessOnHost(const std::vector<const Image*>& images);
 };
@@ -197,11 +200,51 @@ Classifier::BatchResult Classifier::classifyBatch(const std::vector<Image>& imag
 
 Classifier::BatchResult Classifier::classifyImages(const std::vector<const Image*>& images, int topk)
 {
-    auto& d = *m_impl;
-    BatchResult result;
     if (images.empty())
-        return result;
-    std::lock_guard lock(d.mutex);
+        return {};
+    std::lock_guard lock(m_impl->mutex);
+    return m_impl->classifyFitting(images, topk);
+}
+
+// "A GPU that runs out of memory" must not lose the batch: when it does not fit, its halves are tried, down to one
+// image. LibTorch reports device memory as c10::OutOfMemoryError (CUDA's caching allocator has already released its
+// cache and retried by then); host memory as std::bad_alloc, or as a c10::Error from the CPU allocator.
+Classifier::BatchResult Classifier::Impl::classifyFitting(const std::vector<const Image*>& images, int topk)
+{
+    std::string problem;
+    try {
+        return classifyNow(images, topk);
+    } catch (const c10::OutOfMemoryError& e) {
+        problem = e.what();
+    } catch (const std::bad_alloc&) {
+        problem = "host memory exhausted";
+    } catch (const c10::Error& e) {
+        if (std::string(e.what()).find("not enough memory") == std::string::npos)
+            throw;
+        problem = e.what();
+    }
+    if (images.size() == 1) {
+        problem = problem.substr(0, problem.find('\n'));   // LibTorch appends a C++ stack trace in debug builds
+        throw OutOfMemoryError(device.str() + " ran out of memory classifying one " + std::to_string(images[0]->width) +
+                               "x" + std::to_string(images[0]->height) + " image with " + name.spec->name + ": " +
+                               problem + ". Free memory on the device (other programs, a smaller model) or use the CPU.");
+    }
+    const auto middle = images.begin() + static_cast<std::ptrdiff_t>(images.size() / 2);
+    auto result = classifyFitting({images.begin(), middle}, topk);
+    auto rest = classifyFitting({middle, images.end()}, topk);
+    for (auto& p : rest.predictions)
+        result.predictions.push_back(std::move(p));
+    result.times.preprocessMs += rest.times.preprocessMs;
+    result.times.uploadMs += rest.times.uploadMs;
+    result.times.forwardMs += rest.times.forwardMs;
+    result.times.postprocessMs += rest.times.postprocessMs;
+    return result;
+}
+
+Classifier::BatchResult Classifier::Impl::classifyNow(const std::vector<const Image*>& images, int topk)
+{
+    auto& d = *this;
+    BatchResult result;
     c10::InferenceMode inference;
     const bool onCuda = d.device.is_cuda();
     std::optional<cuda::StreamScope> streamScope;

@@ -132,7 +132,17 @@ GraphForward::GraphForward(const Forward& forward, const torch::Tensor& exampleI
             forward(d.input);
         stream.synchronize();
         d.graph.capture_begin();
-        d.output = forward(d.input);
+        try {
+            d.output = forward(d.input);
+        } catch (...) {
+            // Out of memory mid-capture, say: end the capture before the error leaves, or the stream stays in
+            // capture mode and every later call on it fails. The partial graph is discarded with this object.
+            try {
+                d.graph.capture_end();
+            } catch (...) {
+            }
+            throw;
+        }
         d.graph.capture_end();
     }
     stream.synchronize();

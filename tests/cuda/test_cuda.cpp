@@ -12,6 +12,7 @@
 
 #include "cuda_support.h"
 #include "efficientnet/checkpoint.h"
+#include "efficientnet/errors.h"
 #include "efficientnet/classifier.h"
 #include "efficientnet/inference.h"
 #include "efficientnet/model.h"
@@ -222,6 +223,69 @@ void steadyStateFramesTakeNoNewMemory()
     check(before.driverAllocations > 0 && after.driverAllocations == before.driverAllocations, what);
 }
 
+// Takes device memory until less than `leave` bytes are left (LibTorch's allocator then has no cache to release).
+std::vector<torch::Tensor> fillDeviceMemory(int64_t leave)
+{
+    std::vector<torch::Tensor> taken;
+    for (int64_t chunk = int64_t(1) << 30; chunk >= leave; chunk /= 2) {
+        try {
+            for (;;)
+                taken.push_back(torch::empty({chunk}, torch::TensorOptions().dtype(torch::kUInt8).device(torch::kCUDA, 0)));
+        } catch (const c10::OutOfMemoryError&) {
+        }
+    }
+    return taken;
+}
+
+// A GPU that runs out of memory loses nothing: a batch that does not fit is classified in parts with the same
+// answers; when not even one image fits, OutOfMemoryError says so, and the same Classifier works once memory is free.
+void outOfMemoryLosesNothing()
+{
+    ClassifierOptions options;
+    options.randomWeights = true;
+    options.device = "cuda";
+    options.precision = "fp32";
+    options.cudaGraphs = false;   // a graph per part size would keep its own memory pool
+    Classifier gpu(options);
+    constexpr int kWidth = 640, kHeight = 480, kBatch = 256;
+    torch::manual_seed(3);
+    const auto pixels = torch::randint(0, 256, {kHeight, kWidth, 3}, torch::kUInt8);
+    const Image frame{kWidth, kHeight, std::vector<std::uint8_t>(pixels.data_ptr<std::uint8_t>(), pixels.data_ptr<std::uint8_t>() + pixels.numel())};
+    const auto single = gpu.classify(frame, 3);
+    const std::vector<Image> frames(kBatch, frame);   // 236 MB of pixels on the device, several times that in floats
+
+    auto filler = fillDeviceMemory(int64_t(160) << 20);
+    std::vector<std::vector<Prediction>> predictions;
+    std::string error;
+    try {
+        predictions = gpu.classifyBatch(frames, 3).predictions;
+    } catch (const std::exception& e) {
+        error = e.what();
+    }
+    bool same = predictions.size() == frames.size();
+    for (size_t i = 0; same && i < predictions.size(); ++i)
+        same = predictions[i][0].index == single[0].index && std::abs(predictions[i][0].probability - single[0].probability) < 1e-4;
+    check(error.empty() && same, "a batch of 256 frames with ~160 MB of device memory free is classified in parts: " +
+                                     std::to_string(predictions.size()) + " results, all equal to the single frame's" +
+                                     (error.empty() ? "" : "; error: " + error));
+
+    filler.clear();
+    filler = fillDeviceMemory(int64_t(1) << 20);
+    error.clear();
+    try {
+        gpu.classifyBatch(frames, 3);
+    } catch (const OutOfMemoryError& e) {
+        error = e.what();
+    } catch (const std::exception& e) {
+        error = std::string("not an OutOfMemoryError: ") + e.what();
+    }
+    filler.clear();
+    const auto after = gpu.classify(frame, 3);
+    check(error.find("ran out of memory classifying one 640x480 image") != std::string::npos &&
+              after[0].index == single[0].index,
+          "with ~1 MB free: OutOfMemoryError (\"" + error.substr(0, 160) + "...\"), then the same frame classifies again");
+}
+
 } // namespace
 
 int main()
@@ -238,6 +302,7 @@ int main()
     cudaFloatMatchesCpu();
     classifierOnCudaMatchesCpu();
     steadyStateFramesTakeNoNewMemory();
+    outOfMemoryLosesNothing();
     const auto runtime = runtimeInfo();
     check(runtime.cuda != "none" && runtime.cudnn != "none" && runtime.gpu != "none",
           "runtime info names CUDA " + runtime.cuda + ", cuDNN " + runtime.cudnn + ", GPU " + runtime.gpu +

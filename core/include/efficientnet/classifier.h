@@ -59,7 +59,9 @@ public:
         StageTimes times;
     };
     // Many images in one forward. On CUDA the uint8 pixels go through pinned memory to the GPU, where they are
-    // resized, cropped and normalised; equally sized frames are preprocessed as one batch.
+    // resized, cropped and normalised; equally sized frames are preprocessed as one batch. A batch that does not fit
+    // in the device's memory is classified in halves (recursively), with the same answers; OutOfMemoryError only
+    // when one image alone does not fit. Stage times are then the sums over the parts.
     BatchResult classifyBatch(const std::vector<Image>& images, int topk);
 
     std::string precision() const;             // fp32 | fp16 | bf16

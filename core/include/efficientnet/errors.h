@@ -47,4 +47,11 @@ public:
     using LocatedError::LocatedError;
 };
 
+// A single image that does not fit in the device's memory (a batch that does not fit is classified in parts first).
+// The Classifier stays usable: once memory is free again, the same call succeeds.
+class OutOfMemoryError : public Error {
+public:
+    using Error::Error;
+};
+
 } // namespace efficientnet
