@@ -5,6 +5,7 @@
 //  - CUDA-graph replay equals eager execution;
 //  - GPU preprocessing equals CPU preprocessing within rounding;
 //  - CUDA fp32 equals the CPU within TF32 rounding.
+#include <chrono>
 #include <cstdio>
 #include <string>
 
@@ -223,6 +224,29 @@ void steadyStateFramesTakeNoNewMemory()
     check(before.driverAllocations > 0 && after.driverAllocations == before.driverAllocations, what);
 }
 
+// Per-stage timings are disjoint parts of the call: on the GPU's timeline upload, preprocessing, forward and
+// postprocessing follow one another inside it, so their sum cannot exceed the call's wall time.
+void stageTimesAddUp()
+{
+    ClassifierOptions options;
+    options.randomWeights = true;
+    options.device = "cuda";
+    Classifier gpu(options);
+    constexpr int kWidth = 640, kHeight = 480, kBatch = 64;
+    const auto pixels = torch::randint(0, 256, {kHeight, kWidth, 3}, torch::kUInt8);
+    const std::vector<Image> frames(kBatch, Image{kWidth, kHeight, std::vector<std::uint8_t>(pixels.data_ptr<std::uint8_t>(), pixels.data_ptr<std::uint8_t>() + pixels.numel())});
+    gpu.classifyBatch(frames, 5);   // the CUDA graph for this batch size is captured on first use
+    const auto start = std::chrono::steady_clock::now();
+    const auto t = gpu.classifyBatch(frames, 5).times;
+    const double wallMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const double sum = t.uploadMs + t.preprocessMs + t.forwardMs + t.postprocessMs;
+    char what[240];
+    std::snprintf(what, sizeof what, "stage times of 64 frames add up: upload %.2f + preprocess %.2f + forward %.2f + "
+                  "postprocess %.2f = %.2f ms, call %.2f ms", t.uploadMs, t.preprocessMs, t.forwardMs, t.postprocessMs,
+                  sum, wallMs);
+    check(t.uploadMs > 0 && t.preprocessMs > 0 && t.forwardMs > 0 && sum <= wallMs * 1.02, what);
+}
+
 // Takes device memory until less than `leave` bytes are left (LibTorch's allocator then has no cache to release).
 std::vector<torch::Tensor> fillDeviceMemory(int64_t leave)
 {
@@ -302,6 +326,7 @@ int main()
     cudaFloatMatchesCpu();
     classifierOnCudaMatchesCpu();
     steadyStateFramesTakeNoNewMemory();
+    stageTimesAddUp();
     outOfMemoryLosesNothing();
     const auto runtime = runtimeInfo();
     check(runtime.cuda != "none" && runtime.cudnn != "none" && runtime.gpu != "none",
