@@ -99,11 +99,30 @@ def gpu(args):
                            cuda_time_ms(compiled, x16, args.warmup, args.iterations))
 
 
+def profile_cpu(optimized, args):
+    """Where optimize_for_inference spends batch-1 time, by operator (the engine's CPU layout choice rests on it)."""
+    x = torch.randn(1, 3, args.size, args.size)
+    with torch.no_grad():
+        for _ in range(args.warmup):
+            optimized(x)
+        with torch.autograd.profiler.profile() as prof:
+            for _ in range(args.iterations):
+                optimized(x)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    layout = sum(e.self_cpu_time_total for e in events if e.key in ("aten::_to_dense", "aten::to_dense", "aten::to_mkldnn"))
+    print(events.table(sort_by="self_cpu_time_total", row_limit=8))
+    print(f"# layout conversions (to_dense/to_mkldnn): {100 * layout / total:.1f}% of self CPU time")
+
+
 def cpu(args):
     torch.set_num_threads(args.threads)
     print(f"# CPU: torch {torch.__version__}, threads {torch.get_num_threads()}")
     model = getattr(torchvision.models, args.model)().eval()
     optimized = torch.jit.optimize_for_inference(torch.jit.script(model))
+    if args.profile:
+        profile_cpu(optimized, args)
+        return
     with torch.no_grad():
         for batch in args.batches:
             x = torch.randn(batch, 3, args.size, args.size)
@@ -123,6 +142,8 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-compile", dest="compile", action="store_false")
     parser.add_argument("--max-autotune", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="CPU: profile optimize_for_inference at batch 1 by operator instead of timing")
     parser.add_argument("--compile-modes", help="comma-separated torch.compile modes instead of the default set")
     parser.add_argument("--save-scripted", metavar="FILE",
                         help="only save torch.jit.script of the torchvision model (eval) for efficientnet-bench "

@@ -80,9 +80,10 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
 #endif
     if (m_mkldnn) {
         // Activations stay in oneDNN's blocked layout from conv to conv: converting to dense and back around each
-        // SiLU cost more than the convolutions (profile of TorchScript's optimize_for_inference, which does that:
-        // 35% of B0's batch-1 time in to_dense/to_mkldnn). oneDNN tensors have sigmoid and mul_ but no silu, so
-        // SiLU is x * sigmoid(x) in two passes over the blocked data; only the squeeze-excitation gate leaves it.
+        // SiLU is a large share of the time (TorchScript's optimize_for_inference does that: 19-30% of B0's batch-1
+        // time in to_dense/to_mkldnn, `anchors.py --device cpu --profile`). oneDNN tensors have sigmoid and mul_
+        // but no silu, so SiLU is x * sigmoid(x) in two passes over the blocked data; only the squeeze-excitation
+        // gate leaves the layout.
         x = at::mkldnn_convolution(x.is_mkldnn() ? x : x.to_mkldnn(), m_foldedWeight, m_foldedBias, padding,
                                    o.stride(), o.dilation(), o.groups());
         if (m_activation)
