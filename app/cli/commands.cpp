@@ -23,6 +23,7 @@
 #include "efficientnet/classifier.h"
 #include "efficientnet/convert.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/printable.h"
 #include "efficientnet/imaging.h"
 #include "efficientnet/variants.h"
 
@@ -109,17 +110,19 @@ json toJson(const FileResult& r)
     return {{"path", r.path}, {"predictions", predictions}, {"error", r.error.empty() ? json(nullptr) : json(r.error)}};
 }
 
+// File names found in folders and labels from label files may hold anything: escaped for the terminal.
 void printBlock(const FileResult& r)
 {
-    std::cout << r.path << "\n";
+    constexpr std::size_t kShownBytes = 4096;
+    std::cout << printable(r.path, kShownBytes) << "\n";
     if (!r.error.empty()) {
-        std::cout << "  error: " << r.error << "\n\n";
+        std::cout << "  error: " << printable(r.error, kShownBytes) << "\n\n";
         return;
     }
     for (size_t i = 0; i < r.predictions.size(); ++i) {
         const auto& p = r.predictions[i];
         std::cout << "  " << std::setw(2) << i + 1 << ". " << std::fixed << std::setprecision(2) << std::setw(6)
-                  << p.probability * 100.0f << "%  " << p.label << " (" << p.index << ")\n";
+                  << p.probability * 100.0f << "%  " << printable(p.label) << " (" << p.index << ")\n";
     }
     std::cout << "\n";
 }

@@ -16,11 +16,13 @@
 #include "arguments.h"
 #include "efficientnet/classifier.h"
 #include "efficientnet/download.h"
+#include "efficientnet/printable.h"
 
 namespace efficientnet::cli {
 namespace {
 
 constexpr const char* kRegistryFile = "weights_registry.json";
+constexpr std::size_t kShownBytes = 1000;
 constexpr auto kTerminalRefresh = std::chrono::milliseconds(200);   // often enough to look alive, not to flicker
 constexpr int kLogPercentStep = 10;                                 // without a terminal: a line per 10 %...
 constexpr std::uint64_t kLogBytesStep = std::uint64_t(32) << 20;    // ...or per 32 MiB while the size is unknown
@@ -96,7 +98,7 @@ private:
 void reportUnverified(const WeightsDownload& entry, const DownloadResult& result)
 {
     std::cerr << "WARNING: " << result.path << " is NOT VERIFIED: the registry has no SHA-256 for it ("
-              << entry.note << ").\nWARNING: its SHA-256 is " << result.sha256
+              << printable(entry.note, kShownBytes) << ").\nWARNING: its SHA-256 is " << result.sha256
               << "; compare it with a source you trust. Loading it is still safe (checkpoints are read without "
                  "running code from them), but it may not be the file you expect.\n";
 }
@@ -133,7 +135,8 @@ int runDownload(const std::vector<std::string>& argv)
     const WeightsDownload& entry = findDownload(registry, name, source);
     const std::string cacheDir = args.value("cache-dir", weightsCacheDir());
 
-    std::cerr << name << ": " << entry.file << " (" << toString(entry.source) << " weights) from " << entry.url << "\n";
+    std::cerr << name << ": " << entry.file << " (" << toString(entry.source) << " weights) from "
+              << printable(entry.url, kShownBytes) << "\n";   // the registry's text, escaped
     ProgressReporter progress(entry.file);
     const auto result = downloadWeights(entry, cacheDir, [&progress](std::uint64_t done, std::uint64_t total) {
         progress.update(done, total);

@@ -7,9 +7,11 @@
 #include "arguments.h"
 #include "commands.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/printable.h"
 
 namespace {
 
+constexpr std::size_t kShownBytes = 4096;
 constexpr const char* kUsage = R"(usage:
   efficientnet-cli models [--json]
   efficientnet-cli classify [--model NAME] [--weights FILE] [--random-weights] [--topk K]
@@ -55,9 +57,10 @@ int main(int argc, char** argv)
             return runDownload(rest);
         throw UsageError("unknown command '" + args[0] + "'");
     } catch (const UsageError& e) {
-        std::cerr << "efficientnet-cli: " << e.what() << "\n\n" << kUsage;
+        std::cerr << "efficientnet-cli: " << efficientnet::printable(e.what(), kShownBytes) << "\n\n" << kUsage;
     } catch (const std::exception& e) {   // model, weights or device that cannot be used; c10::Error included
-        std::cerr << "efficientnet-cli: error: " << e.what() << "\n";
+        // The core escapes what it quotes from files; this is the last line of defence for the terminal.
+        std::cerr << "efficientnet-cli: error: " << efficientnet::printable(e.what(), kShownBytes) << "\n";
     }
     return kExitUsage;
 }

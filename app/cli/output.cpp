@@ -79,7 +79,8 @@ void CsvWriter::write(const FileResult& r)
 JsonWriter::JsonWriter(std::ostream& out, const nlohmann::json& header)
     : m_out(out)
 {
-    auto text = header.dump(2);   // "{\n  ...\n}": reopen it for the results array
+    // "{\n  ...\n}": reopen it for the results array
+    auto text = header.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     text.erase(text.find_last_of('}'));
     while (!text.empty() && text.back() == '\n')
         text.pop_back();
@@ -88,7 +89,10 @@ JsonWriter::JsonWriter(std::ostream& out, const nlohmann::json& header)
 
 void JsonWriter::write(const nlohmann::json& result)
 {
-    m_out << (m_first ? "\n    " : ",\n    ") << result.dump() << std::flush;
+    // A file name that is not UTF-8 (any byte string is a valid Linux name) must not abort the run: such bytes are
+    // written as U+FFFD rather than throwing.
+    m_out << (m_first ? "\n    " : ",\n    ")
+          << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::flush;
     m_first = false;
 }
 

@@ -11,7 +11,7 @@
 
 #include <torch/torch.h>
 
-#include "cuda_support.h"
+#include "engine/cuda_support.h"
 #include "efficientnet/checkpoint.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/classifier.h"

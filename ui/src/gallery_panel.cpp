@@ -76,7 +76,9 @@ void GalleryPanel::setEntry(int index, const QString& path, const QImage& thumbn
     QListWidgetItem* item = m_list->item(index);
     const QString name = QFileInfo(path).fileName();
     item->setText(error.isEmpty() ? name + "\n" + top1 : name + "\n" + tr("error: %1").arg(error));
-    item->setToolTip(error.isEmpty() ? path : error);
+    // Tooltips render rich text when it looks like HTML; file names and errors are shown as the text they are.
+    const QString tip = error.isEmpty() ? path : error;
+    item->setToolTip("<p style='white-space:pre-wrap'>" + tip.toHtmlEscaped() + "</p>");
     item->setData(kErrorRole, !error.isEmpty());
     if (!thumbnail.isNull())
         item->setIcon(QIcon(QPixmap::fromImage(thumbnail)));

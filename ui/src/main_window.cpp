@@ -97,6 +97,9 @@ MainWindow::MainWindow(QWidget* parent)
     errorLayout->setContentsMargins(0, 0, 0, 0);
     m_error->setWordWrap(true);
     m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // Messages quote file names and file contents: never let QLabel guess they are HTML.
+    for (QLabel* label : {m_error, m_warning, m_caption, m_busyText, m_downloadText})
+        label->setTextFormat(Qt::PlainText);
     auto* dismiss = new QToolButton;
     dismiss->setText(tr("Dismiss"));
     dismiss->setAutoRaise(true);

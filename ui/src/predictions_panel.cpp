@@ -35,6 +35,7 @@ PredictionsPanel::PredictionsPanel(QWidget* parent)
         Row row{new QLabel(this), new QProgressBar(this), new QLabel(this)};
         row.label->setMinimumWidth(kLabelMinWidth);
         row.label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+        row.label->setTextFormat(Qt::PlainText);   // labels come from label files
         row.bar->setRange(0, kBarRange);
         row.bar->setTextVisible(false);
         row.percent->setAlignment(Qt::AlignRight | Qt::AlignVCenter);

@@ -9,15 +9,14 @@
 
 #include <torch/types.h>
 
+#include "efficientnet/limits.h"
+
 namespace efficientnet {
 
 // Tensors of a checkpoint by name, in the order the file lists them.
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 enum class CheckpointFormat { TorchZip, TorchLegacy, Safetensors };
-
-// Largest safetensors JSON header accepted, as the reference implementation (safetensors' MAX_HEADER_SIZE).
-inline constexpr uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
 
 // Tells the format from the file's first bytes; throws CheckpointError when it is none of them.
 CheckpointFormat detectCheckpointFormat(const std::string& path);

@@ -1,8 +1,11 @@
 #pragma once
 // Decoding image files into RGB pixels (OpenCV underneath, kept out of this header).
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "efficientnet/limits.h"
 
 namespace efficientnet {
 
@@ -14,15 +17,19 @@ struct Image {
     bool empty() const { return rgb.empty(); }
 };
 
-// Largest file decodeImageFile accepts; larger files are refused before anything is decoded.
-constexpr std::uintmax_t kMaxImageFileBytes = 256ull << 20;
-// Largest decoded image (pixels) accepted.
-constexpr std::uint64_t kMaxImagePixels = 100'000'000ull;
+// Largest image (pixels) that decoding accepts, read from the file's header before any pixel is decoded:
+// kDefaultMaxImagePixels (efficientnet/limits.h) unless the environment variable EFFICIENTNET_MAX_IMAGE_PIXELS or
+// setMaxImagePixels() says otherwise. Files larger than kMaxImageFileBytes are refused before they are read.
+std::uint64_t maxImagePixels();
+void setMaxImagePixels(std::uint64_t pixels);
 
-// Reads and decodes an image file (JPEG, PNG, BMP, WebP, TIFF, ... whatever OpenCV reads), with the EXIF
-// orientation applied. Throws ImageError naming the file and the problem: missing, empty, too large, truncated,
-// or not an image.
+// Reads and decodes an image file (JPEG, PNG, BMP, WebP, TIFF, Netpbm), with the EXIF orientation applied. Throws
+// ImageError naming the file and the problem: missing, empty, too large (file or pixels), truncated, not an image,
+// or a format whose size cannot be checked before decoding.
 Image decodeImageFile(const std::string& path);
+
+// The same for bytes already in memory (pasted, received, fuzzed); `name` is what errors call them.
+Image decodeImageBytes(const std::uint8_t* data, std::size_t size, const std::string& name);
 
 // Whether a file name has an image extension (used when walking folders; files given by name are always tried).
 bool hasImageExtension(const std::string& path);

@@ -1,19 +1,27 @@
 // Allow-listed unpickler: see pickle.h for why the project does not use Python's pickle or torch::pickle_load.
 // Opcode semantics follow CPython's Lib/pickle.py (_Unpickler) and Lib/pickletools.py, protocols 2 to 5.
-#include "pickle.h"
+#include "checkpoint/pickle.h"
 
 #include <cstring>
 #include <limits>
+#include <string_view>
 #include <unordered_map>
 
+#include "common/untrusted.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/limits.h"
 
 namespace efficientnet::pickle {
 namespace {
 
-// A b7 state_dict is ~40k values; training checkpoints with optimizer state a few times more. The cap bounds the
-// memory a hostile pickle can make us allocate (each opcode byte could otherwise create a value or a stack slot).
-constexpr size_t kMaxValues = size_t{1} << 22;
+// A b7 state_dict is ~40k values; training checkpoints with optimizer state a few times more. Memory is bounded by
+// the budget in limits.h (kPickleMemory*); the count is a second, cheaper bound.
+constexpr size_t kMaxValues = kMaxPickleValues;
+// What each structure costs against the budget, close to what it takes on the heap (node, pointers, allocator).
+constexpr uint64_t kValueCost = sizeof(Value) + 2 * sizeof(void*) + 16;
+constexpr uint64_t kSlotCost = sizeof(void*);
+constexpr uint64_t kEntryCost = 2 * sizeof(void*);
+constexpr uint64_t kHashNodeCost = 48;   // an unordered_map node with its bucket
 constexpr int kHighestProtocol = 5;
 // LONG1/LONG4 integers: the largest a torch.save file holds is the legacy format's 10-byte magic number.
 constexpr size_t kMaxLongBytes = 64;
@@ -92,11 +100,11 @@ const AllowedGlobal* findAllowed(const std::string& qualifiedName)
 // the user recognises the call.
 std::string displayName(const std::string& module, const std::string& name)
 {
-    const std::string raw = module + "." + name;
+    const std::string raw = printable(module + "." + name);
     if (module == "posix" || module == "nt")
-        return raw + " (os." + name + ")";
+        return raw + " (os." + printable(name) + ")";
     if (module == "__builtin__")
-        return raw + " (builtins." + name + ")";
+        return raw + " (builtins." + printable(name) + ")";
     return raw;
 }
 
@@ -170,10 +178,23 @@ private:
     }
 
     // ---- values and the stack ----
+    // Every allocation is charged against a budget that grows with the pickle bytes read so far, so no sequence of
+    // opcodes (memoised containers copied by calls, repeated keys, DUP) can buy more memory than its own size pays for.
+    void charge(uint64_t bytes)
+    {
+        const uint64_t budget = kPickleMemoryBaseBytes + kPickleMemoryPerPickleByte * m_pos;
+        const uint64_t transient = kSlotCost * (m_stack.size() + m_marks.size());
+        if (bytes > budget || m_charged + transient > budget - bytes)
+            fail("the pickle would need more than " + std::to_string(budget >> 20) + " MiB to unpickle (the limit "
+                 "is " + std::to_string(kPickleMemoryBaseBytes >> 20) + " MiB + " +
+                 std::to_string(kPickleMemoryPerPickleByte) + " bytes per pickle byte); not a plausible checkpoint");
+        m_charged += bytes;
+    }
     Value* make(Kind kind)
     {
         if (m_values.size() >= kMaxValues)
             fail("the pickle holds more than " + std::to_string(kMaxValues) + " objects; not a plausible checkpoint");
+        charge(kValueCost);
         m_values.push_back(std::make_unique<Value>());
         m_values.back()->kind = kind;
         return m_values.back().get();
@@ -186,8 +207,18 @@ private:
     }
     Value* makeText(Kind kind, std::string text)
     {
+        // Strings are immutable in Python, so equal strings may share one value: dict keys then compare by pointer
+        // (a memoised key reused a million times costs nothing extra, in memory or in time).
+        if (kind == Kind::String) {
+            const auto found = m_strings.find(text);
+            if (found != m_strings.end())
+                return found->second;
+        }
+        charge(text.size() + (kind == Kind::String ? kHashNodeCost : 0));
         Value* value = make(kind);
         value->text = std::move(text);
+        if (kind == Kind::String)
+            m_strings.emplace(value->text, value);
         return value;
     }
     void push(Value* value)
@@ -212,8 +243,8 @@ private:
     }
     void pushMark()
     {
-        if (m_marks.size() >= kMaxValues)
-            fail("too many nested MARKs; not a plausible checkpoint");
+        if (m_marks.size() >= kMaxPickleNesting)
+            fail("nests more than " + std::to_string(kMaxPickleNesting) + " MARKs; not a plausible checkpoint");
         m_marks.push_back(m_stack.size());
     }
     std::vector<Value*> popToMark()
@@ -228,6 +259,7 @@ private:
     }
     Value* makeSequence(Kind kind, std::vector<Value*> items)
     {
+        charge(kSlotCost * items.size());
         Value* value = make(kind);
         value->items = std::move(items);
         return value;
@@ -236,7 +268,12 @@ private:
     {
         if (m_memo.size() >= kMaxValues)
             fail("the pickle memo grows past " + std::to_string(kMaxValues) + " entries; not a plausible checkpoint");
-        m_memo[index] = top();
+        Value* value = top();
+        const auto [slot, inserted] = m_memo.try_emplace(index, value);
+        if (inserted)
+            charge(kHashNodeCost);
+        else
+            slot->second = value;
     }
     void memoGet(uint64_t index)
     {
@@ -258,15 +295,18 @@ private:
     {
         // Python dicts keep the last value of a repeated key; keep that for string keys (the only ones a
         // state_dict has) so a file cannot list one tensor name twice.
+        // String values are interned (makeText), so the index holds pointers, never copies of the keys.
         if (key->kind == Kind::String) {
             auto& index = m_dictIndex[dict];
-            const auto found = index.find(key->text);
+            const auto found = index.find(key);
             if (found != index.end()) {
                 dict->entries[found->second].second = value;
                 return;
             }
-            index.emplace(key->text, dict->entries.size());
+            charge(kHashNodeCost);
+            index.emplace(key, dict->entries.size());
         }
+        charge(kEntryCost);
         dict->entries.emplace_back(key, value);
     }
     void setItems(Value* dict, const std::vector<Value*>& items)
@@ -279,6 +319,7 @@ private:
     void appendItems(Value* list, const std::vector<Value*>& items, Kind kind, const char* opcodeName)
     {
         expect(list, kind, opcodeName);
+        charge(kSlotCost * items.size());
         list->items.insert(list->items.end(), items.begin(), items.end());
     }
 
@@ -601,7 +642,9 @@ private:
     std::vector<Value*> m_stack;
     std::vector<size_t> m_marks;   // stack heights at each MARK
     std::unordered_map<uint64_t, Value*> m_memo;
-    std::unordered_map<const Value*, std::unordered_map<std::string, size_t>> m_dictIndex;
+    std::unordered_map<const Value*, std::unordered_map<const Value*, size_t>> m_dictIndex;   // string key -> entry
+    std::unordered_map<std::string_view, Value*> m_strings;   // interned String values, viewing their own text
+    uint64_t m_charged = 0;                                   // bytes charged against the budget
 };
 
 } // namespace

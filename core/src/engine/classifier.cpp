@@ -9,7 +9,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
-#include "cuda_support.h"
+#include "engine/cuda_support.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/inference.h"
 #include "efficientnet/model.h"

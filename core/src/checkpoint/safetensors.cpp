@@ -18,6 +18,8 @@
 
 #include "efficientnet/checkpoint.h"
 #include "efficientnet/errors.h"
+#include "checkpoint/guarded_read.h"
+#include "common/untrusted.h"
 
 namespace efficientnet {
 namespace {
@@ -81,7 +83,7 @@ public:
     std::vector<Entry> entries(const Json& header) const
     {
         if (!header.is_object())
-            fail("the header is " + std::string(header.type_name()) + " JSON, not an object" + kIncomplete);
+            fail("the header is " + describeJson(header) + ", not a JSON object" + kIncomplete);
         std::vector<Entry> entries;
         for (const auto& [name, value] : header.items()) {
             if (name == kMetadataKey)
@@ -105,17 +107,17 @@ private:
             fail(std::string(kMetadataKey) + " is not an object of strings" + kIncomplete);
         for (const auto& [key, value] : metadata.items())
             if (!value.is_string())
-                fail(std::string(kMetadataKey) + " entry '" + key + "' is not a string" + kIncomplete);
+                fail(std::string(kMetadataKey) + " entry '" + printable(key) + "' is not a string" + kIncomplete);
     }
 
     c10::ScalarType dtype(const std::string& name, const Json& value) const
     {
-        const std::string code = value.is_string() ? value.get<std::string>() : value.dump();
-        for (const auto& entry : kDtypeCodes)
-            if (code == entry.code)
-                return entry.dtype;
-        fail("tensor '" + name + "' has dtype " + code + ", which is not supported (supported: " + supportedCodes() +
-             ")");
+        if (value.is_string())
+            for (const auto& entry : kDtypeCodes)
+                if (value.get_ref<const std::string&>() == entry.code)
+                    return entry.dtype;
+        fail("tensor '" + printable(name) + "' has dtype " + describeJson(value) + ", which is not supported "
+             "(supported: " + supportedCodes() + ")");
     }
 
     // JSON integers that fit an int64 (tensor sizes and byte offsets); nullopt for anything else.
@@ -129,15 +131,15 @@ private:
     const Json& field(const std::string& name, const Json& value, const char* key) const
     {
         if (!value.is_object() || !value.contains(key))
-            fail("tensor '" + name + "' has no " + key + kIncomplete);
+            fail("tensor '" + printable(name) + "' has no " + key + kIncomplete);
         return value.at(key);
     }
 
     std::vector<int64_t> shape(const std::string& name, const Json& value) const
     {
         const auto bad = [&] {
-            fail("tensor '" + name + "' has shape " + value.dump() + "; expected a list of non-negative integers" +
-                 kIncomplete);
+            fail("tensor '" + printable(name) + "' has shape " + describeJson(value) +
+                 "; expected a list of non-negative integers" + kIncomplete);
         };
         if (!value.is_array())
             bad();
@@ -154,7 +156,8 @@ private:
     {
         const Json& offsets = field(name, value, "data_offsets");
         if (!offsets.is_array() || offsets.size() != 2 || !count(offsets[0]) || !count(offsets[1]))
-            fail("tensor '" + name + "' has data_offsets " + offsets.dump() + "; expected [begin, end]" + kIncomplete);
+            fail("tensor '" + printable(name) + "' has data_offsets " + describeJson(offsets) + "; expected [begin, end]" +
+                 kIncomplete);
         Entry parsed{name, dtype(name, field(name, value, "dtype")), shape(name, field(name, value, "shape")),
                      *count(offsets[0]), *count(offsets[1])};
         checkRange(parsed);
@@ -165,16 +168,16 @@ private:
     {
         const std::string range = describeRange(entry.begin, entry.end);
         if (entry.begin > entry.end)
-            fail("tensor '" + entry.name + "' has data_offsets " + range + " with begin after end" + kIncomplete);
+            fail("tensor '" + printable(entry.name) + "' has data_offsets " + range + " with begin after end" + kIncomplete);
         if (entry.end > m_dataSize)
-            fail("tensor '" + entry.name + "' has data_offsets " + range + " past the end of the data (" +
+            fail("tensor '" + printable(entry.name) + "' has data_offsets " + range + " past the end of the data (" +
                  std::to_string(m_dataSize) + " bytes)" + kIncomplete);
         uint64_t bytes = static_cast<uint64_t>(c10::elementSize(entry.dtype));
         for (int64_t dim : entry.shape)
             if (c10::mul_overflows(bytes, static_cast<uint64_t>(dim), &bytes))
-                fail("tensor '" + entry.name + "' has an impossible shape" + kIncomplete);
+                fail("tensor '" + printable(entry.name) + "' has an impossible shape" + kIncomplete);
         if (bytes != entry.end - entry.begin)
-            fail("tensor '" + entry.name + "': shape " + c10::str(c10::IntArrayRef(entry.shape)) + " of " +
+            fail("tensor '" + printable(entry.name) + "': shape " + c10::str(c10::IntArrayRef(entry.shape)) + " of " +
                  codeOf(entry.dtype) + " needs " + std::to_string(bytes) + " bytes but its data_offsets " + range +
                  " span " + std::to_string(entry.end - entry.begin) + " bytes" + kIncomplete);
     }
@@ -186,8 +189,8 @@ private:
             const Entry& previous = entries[i - 1];
             const Entry& current = entries[i];
             if (current.begin < previous.end)
-                fail("tensors '" + previous.name + "' " + describeRange(previous.begin, previous.end) + " and '" +
-                     current.name + "' " + describeRange(current.begin, current.end) +
+                fail("tensors '" + printable(previous.name) + "' " + describeRange(previous.begin, previous.end) +
+                     " and '" + printable(current.name) + "' " + describeRange(current.begin, current.end) +
                      " overlap: two tensors share bytes" + kIncomplete);
         }
     }
@@ -231,11 +234,11 @@ Json parseHeader(std::ifstream& in, uint64_t length, const std::string& path)
     in.read(text.data(), static_cast<std::streamsize>(length));
     if (static_cast<uint64_t>(in.gcount()) != length)
         throw CheckpointError(path, std::string("truncated: the header cannot be read") + kIncomplete);
-    try {
-        return Json::parse(text);
-    } catch (const Json::exception& error) {
-        throw CheckpointError(path, std::string("the header is not valid JSON (") + error.what() + ")" + kIncomplete);
-    }
+    std::string problem;
+    auto header = parseUntrustedJson(text, problem);
+    if (!header)
+        throw CheckpointError(path, "the safetensors header " + problem + kIncomplete);
+    return std::move(*header);
 }
 
 torch::Tensor readTensor(std::ifstream& in, uint64_t dataStart, const Entry& entry, const std::string& path)
@@ -245,7 +248,7 @@ torch::Tensor readTensor(std::ifstream& in, uint64_t dataStart, const Entry& ent
     in.seekg(static_cast<std::streamoff>(dataStart + entry.begin));
     in.read(static_cast<char*>(tensor.data_ptr()), static_cast<std::streamsize>(bytes));
     if (!in || static_cast<uint64_t>(in.gcount()) != bytes)
-        throw CheckpointError(path, "tensor '" + entry.name + "' cannot be read" + kIncomplete);
+        throw CheckpointError(path, "tensor '" + printable(entry.name) + "' cannot be read" + kIncomplete);
     return tensor;
 }
 
@@ -263,9 +266,9 @@ std::vector<Prepared> prepare(const std::string& path, const NamedTensors& tenso
     std::set<std::string> names;
     for (const auto& [name, tensor] : tensors) {
         if (name == kMetadataKey || !names.insert(name).second)
-            throw CheckpointError(path, "cannot write tensor '" + name + "': the name is reserved or repeated");
+            throw CheckpointError(path, "cannot write tensor '" + printable(name) + "': the name is reserved or repeated");
         if (!tensor.defined() || tensor.layout() != torch::kStrided || !codeOf(tensor.scalar_type()))
-            throw CheckpointError(path, "cannot write tensor '" + name + "': only dense tensors of " +
+            throw CheckpointError(path, "cannot write tensor '" + printable(name) + "': only dense tensors of " +
                                         supportedCodes() + " can be stored");
         prepared.push_back({name, tensor.to(torch::kCPU).contiguous(), codeOf(tensor.scalar_type())});
     }
@@ -326,9 +329,7 @@ void writeFile(const std::string& file, const std::string& header, const std::ve
         throw std::system_error(errno ? errno : EIO, std::generic_category(), "cannot write " + file);
 }
 
-} // namespace
-
-NamedTensors readSafetensors(const std::string& path)
+NamedTensors readSafetensorsFile(const std::string& path)
 {
     const uint64_t size = fileSize(path);
     std::ifstream in(path, std::ios::binary);
@@ -343,6 +344,13 @@ NamedTensors readSafetensors(const std::string& path)
     for (const Entry& entry : entries)
         tensors.emplace_back(entry.name, readTensor(in, dataStart, entry, path));
     return tensors;
+}
+
+} // namespace
+
+NamedTensors readSafetensors(const std::string& path)
+{
+    return guardedRead(path, [&] { return readSafetensorsFile(path); });
 }
 
 void writeSafetensors(const std::string& path, const NamedTensors& tensors,

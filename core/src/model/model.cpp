@@ -8,7 +8,7 @@
 #include "efficientnet/swish.h"
 
 #ifdef EFFICIENTNET_WITH_CUDA
-#include "cuda/fused_ops.h"
+#include "engine/cuda/fused_ops.h"
 #endif
 
 namespace efficientnet {

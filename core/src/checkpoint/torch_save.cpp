@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include <c10/util/Exception.h>
@@ -14,9 +16,13 @@
 #include <caffe2/serialize/inline_container.h>
 #include <torch/torch.h>
 
+#include "checkpoint/guarded_read.h"
+#include "checkpoint/pickle.h"
+#include "checkpoint/zip_index.h"
+#include "common/untrusted.h"
 #include "efficientnet/checkpoint.h"
 #include "efficientnet/errors.h"
-#include "pickle.h"
+#include "efficientnet/limits.h"
 
 namespace efficientnet {
 namespace {
@@ -123,7 +129,8 @@ uint64_t storageBytes(const StorageRef& ref, const std::string& path)
 {
     const auto bytes = bytesOf(ref.numel, ref.dtype);
     if (!bytes)
-        throw CheckpointError(path, "storage " + ref.key + " declares an impossible size — the file is corrupt");
+        throw CheckpointError(path, "storage " + printable(ref.key) + " declares an impossible size — the file is "
+                                    "corrupt");
     return *bytes;
 }
 
@@ -140,8 +147,8 @@ public:
             found = m_storages.emplace(ref.key, m_fetch(ref)).first;
         const torch::Tensor& storage = found->second;
         if (storage.scalar_type() != ref.dtype || storage.numel() != ref.numel)
-            throw CheckpointError(m_path, "storage " + ref.key + " is declared twice with different types or sizes "
-                                          "— the file is corrupt");
+            throw CheckpointError(m_path, "storage " + printable(ref.key) + " is declared twice with different "
+                                          "types or sizes — the file is corrupt");
         return storage;
     }
 
@@ -161,6 +168,8 @@ void checkExtent(const TensorRef& ref, int64_t available, const std::string& nam
     if (ref.offset < 0 || ref.offset > available)
         fail("starts outside its storage");
     uint64_t last = static_cast<uint64_t>(ref.offset);
+    uint64_t elements = 1;   // of the non-empty dimensions: LibTorch refuses shapes whose product overflows even
+                             // when another dimension is 0, so they are refused here, with the file named
     bool empty = false;
     for (size_t d = 0; d < ref.sizes.size(); ++d) {
         if (ref.sizes[d] < 0 || ref.strides[d] < 0)
@@ -168,9 +177,12 @@ void checkExtent(const TensorRef& ref, int64_t available, const std::string& nam
         empty = empty || ref.sizes[d] == 0;
         uint64_t span = 0;
         if (ref.sizes[d] > 0 &&
-            (c10::mul_overflows(static_cast<uint64_t>(ref.sizes[d] - 1), static_cast<uint64_t>(ref.strides[d]),
+            (c10::mul_overflows(elements, static_cast<uint64_t>(ref.sizes[d]), &elements) ||
+             elements > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+             c10::mul_overflows(static_cast<uint64_t>(ref.sizes[d] - 1), static_cast<uint64_t>(ref.strides[d]),
                                 &span) ||
-             c10::add_overflows(last, span, &last)))
+             c10::add_overflows(last, span, &last) ||
+             last > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())))
             fail("has an impossible size");
     }
     if (!empty && last >= static_cast<uint64_t>(available))
@@ -193,7 +205,8 @@ std::string listKeys(const Value& dict)
     std::string keys;
     for (size_t i = 0; i < dict.entries.size() && i < kKeysListedInErrors; ++i) {
         const Value* key = dict.entries[i].first;
-        keys += (i ? ", " : "") + (key->kind == Kind::String ? "'" + key->text + "'" : pickle::kindName(key->kind));
+        keys += (i ? ", " : "") +
+                (key->kind == Kind::String ? "'" + printable(key->text) + "'" : pickle::kindName(key->kind));
     }
     return dict.entries.size() > kKeysListedInErrors ? keys + ", ..." : keys;
 }
@@ -232,7 +245,7 @@ NamedTensors collectStateDict(const Value& root, StorageCache& cache, const std:
             throw CheckpointError(path, "the state_dict has a key of type " + pickle::kindName(key->kind) +
                                         "; expected parameter names");
         if (value->kind != Kind::Tensor)
-            throw CheckpointError(path, "state_dict entry '" + key->text + "' is of type " +
+            throw CheckpointError(path, "state_dict entry '" + printable(key->text) + "' is of type " +
                                         pickle::kindName(value->kind) + ", not a tensor");
         tensors.emplace_back(key->text, buildTensor(*value->tensor, cache, key->text, path));
     }
@@ -251,35 +264,6 @@ pickle::Pickle unpickleRecord(const at::DataPtr& data, size_t size, const std::s
 
 using caffe2::serialize::PyTorchStreamReader;
 
-torch::Tensor zipStorage(PyTorchStreamReader& reader, const StorageRef& ref, const std::string& path)
-{
-    const std::string record = "data/" + ref.key;
-    if (!reader.hasRecord(record))
-        throw CheckpointError(path, "record " + record + " is missing — the file is incomplete or corrupt, "
-                                    "download it again");
-    const auto [data, size] = reader.getRecord(record);
-    if (size != storageBytes(ref, path))
-        throw CheckpointError(path, "record " + record + " has " + std::to_string(size) + " bytes but the pickle "
-                                    "declares " + std::to_string(ref.numel) + " " +
-                                    c10::toString(ref.dtype) + " elements — the file is corrupt");
-    torch::Tensor storage = torch::empty({ref.numel}, torch::TensorOptions().dtype(ref.dtype));
-    if (size > 0)
-        std::memcpy(storage.data_ptr(), data.get(), size);
-    return storage;
-}
-
-// torch >= 1.13 (for some writers 2.x) records the writer's byte order; older files are little-endian.
-void checkByteOrder(PyTorchStreamReader& reader, const std::string& path)
-{
-    if (!reader.hasRecord("byteorder"))
-        return;
-    const auto [data, size] = reader.getRecord("byteorder");
-    const std::string order(static_cast<const char*>(data.get()), size);
-    if (order != "little")
-        throw CheckpointError(path, "was saved on a " + order + "-endian machine; only little-endian files are "
-                                    "supported — re-save it on a little-endian (x86, ARM) machine");
-}
-
 std::string describeZipError(const c10::Error& error)
 {
     // "[enforce fail at inline_container.cc:129] . file in archive is not in a subdirectory: x": keep the reason.
@@ -290,27 +274,122 @@ std::string describeZipError(const c10::Error& error)
         message = message.substr(reason + 4);
     if (message.find("central directory") != std::string::npos)
         return "truncated: zip central directory not found — the file is incomplete, download it again";
-    return "is not a readable torch.save zip archive (" + message + ") — the file is corrupt or incomplete, "
-           "download it again";
+    return "is not a readable torch.save zip archive (" + printable(message) + ") — the file is corrupt or "
+           "incomplete, download it again";
+}
+
+// LibTorch's reader with the archive's central directory beside it: every record is checked against its directory
+// entry (declared size, compression, place in the file) before getRecord allocates and inflates it.
+class ZipArchive {
+public:
+    explicit ZipArchive(const std::string& path) : m_path(path), m_directory(path)
+    {
+        const uint64_t allowed = kMaxZipInflatedBaseBytes + kMaxZipInflationRatio * m_directory.fileSize();
+        if (m_directory.totalUncompressed() > allowed)
+            throw CheckpointError(path, "its zip records would inflate to " +
+                                        describeBytes(m_directory.totalUncompressed()) + " from a " +
+                                        describeBytes(m_directory.fileSize()) + " file, more than the limit (" +
+                                        std::to_string(kMaxZipInflatedBaseBytes >> 20) + " MiB + " +
+                                        std::to_string(kMaxZipInflationRatio) + "x the file): a zip bomb, not a "
+                                        "torch.save file (torch.save stores records uncompressed)");
+        try {
+            m_reader = std::make_unique<PyTorchStreamReader>(path);
+        } catch (const c10::Error& error) {
+            throw CheckpointError(path, describeZipError(error));
+        }
+        // PyTorchStreamReader names every record relative to the folder of the archive's first entry.
+        m_prefix = m_directory.firstName().substr(0, m_directory.firstName().find('/') + 1);
+    }
+
+    bool has(const std::string& name) { return m_reader->hasRecord(name); }
+
+    // The record's bytes, exactly `expectedBytes` of them when given, at most `maxBytes`. The returned DataPtr owns
+    // LibTorch's buffer: storages are built over it, never copied.
+    std::pair<at::DataPtr, size_t> read(const std::string& name, std::optional<uint64_t> expectedBytes,
+                                        uint64_t maxBytes, const std::string& needs)
+    {
+        const zip::Entry* entry = m_directory.find(m_prefix + name);
+        if (!entry || !m_reader->hasRecord(name))
+            throw CheckpointError(m_path, "record " + printable(name) + " is missing — the file is incomplete or "
+                                          "corrupt, download it again");
+        vet(*entry, name, expectedBytes, maxBytes, needs);
+        auto [data, size] = m_reader->getRecord(name);
+        return {std::move(data), size};
+    }
+
+private:
+    void vet(const zip::Entry& entry, const std::string& name, std::optional<uint64_t> expectedBytes,
+             uint64_t maxBytes, const std::string& needs)
+    {
+        const std::string record = "record " + printable(name);
+        if (expectedBytes && entry.uncompressedSize != *expectedBytes)
+            throw CheckpointError(m_path, record + " has " + std::to_string(entry.uncompressedSize) + " bytes but " +
+                                          needs + " — the file is corrupt");
+        if (entry.uncompressedSize > maxBytes)
+            throw CheckpointError(m_path, record + " declares " + describeBytes(entry.uncompressedSize) + ", more " +
+                                          "than the limit of " + describeBytes(maxBytes) + " for it; not a "
+                                          "plausible checkpoint");
+        if (entry.method == static_cast<uint16_t>(zip::Method::Stored)) {
+            if (entry.compressedSize != entry.uncompressedSize)
+                throw CheckpointError(m_path, record + " is stored uncompressed but declares two different sizes "
+                                              "— the file is corrupt");
+        } else if (entry.method != static_cast<uint16_t>(zip::Method::Deflated)) {
+            throw CheckpointError(m_path, record + " uses zip compression method " + std::to_string(entry.method) +
+                                          ", which this reader does not support (torch.save stores records "
+                                          "uncompressed)");
+        }
+        // miniz and the directory read above must mean the same bytes, or the checks would be about another record.
+        if (m_reader->getRecordOffset(name) != m_directory.dataOffset(entry))
+            throw CheckpointError(m_path, record + " is listed ambiguously in the zip archive — the file is corrupt");
+    }
+
+    const std::string& m_path;
+    zip::Directory m_directory;
+    std::unique_ptr<PyTorchStreamReader> m_reader;
+    std::string m_prefix;
+};
+
+torch::Tensor zipStorage(ZipArchive& archive, const StorageRef& ref, const std::string& path)
+{
+    const uint64_t bytes = storageBytes(ref, path);
+    const std::string needs =
+        "the pickle declares " + std::to_string(ref.numel) + " " + c10::toString(ref.dtype) + " elements";
+    auto [data, size] = archive.read("data/" + ref.key, bytes, bytes, needs);
+    const auto options = torch::TensorOptions().dtype(ref.dtype);
+    if (size == 0)
+        return torch::empty({ref.numel}, options);
+    auto owner = std::make_shared<at::DataPtr>(std::move(data));
+    void* pointer = owner->get();
+    return torch::from_blob(pointer, {ref.numel}, [owner](void*) mutable { owner.reset(); }, options);
+}
+
+// torch >= 1.13 (for some writers 2.x) records the writer's byte order; older files are little-endian.
+void checkByteOrder(ZipArchive& archive, const std::string& path)
+{
+    constexpr uint64_t kMaxByteOrderBytes = 16;
+    if (!archive.has("byteorder"))
+        return;
+    const auto [data, size] = archive.read("byteorder", std::nullopt, kMaxByteOrderBytes, "");
+    const std::string order(static_cast<const char*>(data.get()), size);
+    if (order != "little")
+        throw CheckpointError(path, "was saved on a " + printable(order) + "-endian machine; only little-endian "
+                                    "files are supported — re-save it on a little-endian (x86, ARM) machine");
 }
 
 NamedTensors readZip(const std::string& path)
 {
-    try {
-        PyTorchStreamReader reader(path);
-        checkByteOrder(reader, path);
-        if (reader.hasRecord("constants.pkl"))
-            throw CheckpointError(path, "is a TorchScript archive (torch.jit.save), not a torch.save state_dict — "
-                                        "save the weights with torch.save(model.state_dict(), path)");
-        if (!reader.hasRecord("data.pkl"))
-            throw CheckpointError(path, "is a zip archive without data.pkl, not a torch.save file");
-        const auto [data, size] = reader.getRecord("data.pkl");
-        const pickle::Pickle pickled = unpickleRecord(data, size, path, "data.pkl");
-        StorageCache cache(path, [&](const StorageRef& ref) { return zipStorage(reader, ref, path); });
-        return collectStateDict(pickled.root(), cache, path);
-    } catch (const c10::Error& error) {
-        throw CheckpointError(path, describeZipError(error));
-    }
+    ZipArchive archive(path);
+    checkByteOrder(archive, path);
+    if (archive.has("constants.pkl"))
+        throw CheckpointError(path, "is a TorchScript archive (torch.jit.save), not a torch.save state_dict — "
+                                    "save the weights with torch.save(model.state_dict(), path)");
+    if (!archive.has("data.pkl"))
+        throw CheckpointError(path, "is a zip archive without data.pkl, not a torch.save file");
+    const uint64_t maxPickleBytes = kMaxZipInflatedBaseBytes + kMaxZipInflationRatio * std::filesystem::file_size(path);
+    const auto [data, size] = archive.read("data.pkl", std::nullopt, maxPickleBytes, "");
+    const pickle::Pickle pickled = unpickleRecord(data, size, path, "data.pkl");
+    StorageCache cache(path, [&](const StorageRef& ref) { return zipStorage(archive, ref, path); });
+    return collectStateDict(pickled.root(), cache, path);
 }
 
 // ---- legacy ----
@@ -355,6 +434,7 @@ void checkLegacyPreamble(PickleStream& stream, const std::string& path)
 struct LegacyRecord {
     size_t offset;   // of the first data byte in the file
     int64_t numel;
+    c10::ScalarType dtype;
 };
 
 // After the storage key list, each storage in list order: int64 little-endian element count, then its bytes.
@@ -362,9 +442,16 @@ std::map<std::string, LegacyRecord> indexLegacyStorages(const std::vector<uint8_
                                                         const Value& keys, const pickle::Pickle& main,
                                                         const std::string& path)
 {
+    // One dtype per storage key: the record's size below is computed with it, and every tensor on the storage must
+    // read it with the same element size, or a copy would run past the record.
     std::map<std::string, c10::ScalarType> dtypes;
-    for (const StorageRef* ref : main.storages())
-        dtypes.emplace(ref->key, ref->dtype);
+    for (const StorageRef* ref : main.storages()) {
+        const auto [known, inserted] = dtypes.emplace(ref->key, ref->dtype);
+        if (!inserted && known->second != ref->dtype)
+            throw CheckpointError(path, "storage " + printable(ref->key) + " is declared as both " +
+                                        c10::toString(known->second) + " and " + c10::toString(ref->dtype) +
+                                        " — the file is corrupt");
+    }
     if (keys.kind != Kind::List)
         throw CheckpointError(path, "the legacy storage key list is of type " + pickle::kindName(keys.kind) +
                                     " — the file is corrupt");
@@ -374,15 +461,18 @@ std::map<std::string, LegacyRecord> indexLegacyStorages(const std::vector<uint8_
         if (dtype == dtypes.end())
             throw CheckpointError(path, "the legacy storage list names a storage the pickle does not use");
         if (file.size() - pos < sizeof(int64_t))
-            throw CheckpointError(path, "truncated: storage " + key->text + " is cut off — the file is "
+            throw CheckpointError(path, "truncated: storage " + printable(key->text) + " is cut off — the file is "
                                         "incomplete, download it again");
         const auto numel = static_cast<int64_t>(littleEndian64(reinterpret_cast<const char*>(&file[pos])));
         pos += sizeof(int64_t);
         const auto bytes = bytesOf(numel, dtype->second);
         if (!bytes || *bytes > file.size() - pos)
-            throw CheckpointError(path, "truncated: storage " + key->text + " reaches past the end of the file — "
+            throw CheckpointError(path, "truncated: storage " + printable(key->text) + " reaches past the end of "
+                                        "the file — "
                                         "the file is incomplete, download it again");
-        records[key->text] = {pos, numel};
+        if (!records.emplace(key->text, LegacyRecord{pos, numel, dtype->second}).second)
+            throw CheckpointError(path, "the legacy storage list names storage " + printable(key->text) +
+                                        " twice — the file is corrupt");
         pos += static_cast<size_t>(*bytes);
     }
     return records;
@@ -400,9 +490,9 @@ NamedTensors readLegacy(const std::string& path)
     const auto records = indexLegacyStorages(file, stream.position(), keys.root(), main, path);
     StorageCache cache(path, [&](const StorageRef& ref) {
         const auto record = records.find(ref.key);
-        if (record == records.end() || record->second.numel != ref.numel)
-            throw CheckpointError(path, "storage " + ref.key + " is missing or has the wrong size — the file is "
-                                        "corrupt");
+        if (record == records.end() || record->second.numel != ref.numel || record->second.dtype != ref.dtype)
+            throw CheckpointError(path, "storage " + printable(ref.key) + " is missing or has the wrong size or type "
+                                        "— the file is corrupt");
         torch::Tensor storage = torch::empty({ref.numel}, torch::TensorOptions().dtype(ref.dtype));
         if (ref.numel > 0)
             std::memcpy(storage.data_ptr(), &file[record->second.offset], storageBytes(ref, path));
@@ -437,19 +527,23 @@ CheckpointFormat detectCheckpointFormat(const std::string& path)
 
 NamedTensors readTorchSave(const std::string& path)
 {
-    switch (detectCheckpointFormat(path)) {
-    case CheckpointFormat::TorchZip: return readZip(path);
-    case CheckpointFormat::TorchLegacy: return readLegacy(path);
-    case CheckpointFormat::Safetensors: break;
-    }
-    throw CheckpointError(path, "is a safetensors file, not a torch.save file — read it as safetensors");
+    return guardedRead(path, [&] {
+        switch (detectCheckpointFormat(path)) {
+        case CheckpointFormat::TorchZip: return readZip(path);
+        case CheckpointFormat::TorchLegacy: return readLegacy(path);
+        case CheckpointFormat::Safetensors: break;
+        }
+        throw CheckpointError(path, "is a safetensors file, not a torch.save file — read it as safetensors");
+    });
 }
 
 NamedTensors readCheckpoint(const std::string& path)
 {
-    if (detectCheckpointFormat(path) == CheckpointFormat::Safetensors)
-        return readSafetensors(path);
-    return readTorchSave(path);
+    return guardedRead(path, [&] {
+        if (detectCheckpointFormat(path) == CheckpointFormat::Safetensors)
+            return readSafetensors(path);
+        return readTorchSave(path);
+    });
 }
 
 } // namespace efficientnet

@@ -1,4 +1,4 @@
-#include "cuda_support.h"
+#include "engine/cuda_support.h"
 
 #include <chrono>
 #include <stdexcept>

@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "cuda_support.h"
+#include "engine/cuda_support.h"
 #include "efficientnet/errors.h"
 
 namespace efficientnet {

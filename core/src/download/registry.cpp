@@ -1,12 +1,16 @@
 // The weights registry: resources/weights_registry.json, schema in resources/weights_registry.md.
 #include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "common/untrusted.h"
 #include "efficientnet/download.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/limits.h"
 
 namespace efficientnet {
 namespace {
@@ -27,7 +31,10 @@ struct Where {
 
     [[noreturn]] void fail(const std::string& problem) const
     {
-        throw ConfigError(path + ": " + entry + ": " + problem + " (the format is described in weights_registry.md)");
+        // Entry names and values come from the file: escaped, so a hostile registry cannot write to the terminal.
+        constexpr std::size_t kShownBytes = 1000;
+        throw ConfigError(path + ": " + printable(entry, kShownBytes) + ": " + printable(problem, kShownBytes) +
+                          " (the format is described in weights_registry.md)");
     }
 };
 
@@ -139,21 +146,24 @@ WeightsDownload readEntry(const json& object, const std::string& variantName, co
 
 json parseFile(const std::string& path)
 {
-    std::ifstream in(path);
-    if (!in)
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path, error);
+    std::ifstream in(path, std::ios::binary);
+    if (error || !in)
         throw ConfigError(path + ": cannot open the weights registry; give another with --registry FILE");
-    try {
-        return json::parse(in);
-    } catch (const json::parse_error& e) {
-        throw ConfigError(path + ": the weights registry is not valid JSON: " + e.what());
-    }
+    if (size > kMaxJsonFileBytes)
+        throw ConfigError(path + ": the weights registry is " + std::to_string(size >> 20) + " MiB, more than the "
+                          "limit of " + std::to_string(kMaxJsonFileBytes >> 20) + " MiB for a registry");
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::string problem;
+    auto doc = parseUntrustedJson(text, problem);
+    if (!doc)
+        throw ConfigError(path + ": the weights registry " + problem);
+    return std::move(*doc);
 }
 
-} // namespace
-
-WeightsRegistry readWeightsRegistry(const std::string& path)
+WeightsRegistry readRegistryDocument(const std::string& path, const json& doc)
 {
-    const json doc = parseFile(path);
     const Where top{path, "top level"};
     if (!doc.is_object() || doc.value("format", "") != kFormat)
         top.fail(std::string("'format' must be \"") + kFormat + "\"");
@@ -184,6 +194,18 @@ WeightsRegistry readWeightsRegistry(const std::string& path)
         }
     }
     return registry;
+}
+
+} // namespace
+
+WeightsRegistry readWeightsRegistry(const std::string& path)
+{
+    try {
+        return readRegistryDocument(path, parseFile(path));
+    } catch (const json::exception& e) {   // value() and get() on a value of another type than the format says
+        throw ConfigError(path + ": the weights registry has a value of the wrong type (" + printable(e.what(), 300) +
+                          ") (the format is described in weights_registry.md)");
+    }
 }
 
 const WeightsDownload& findDownload(const WeightsRegistry& registry, const std::string& modelName,

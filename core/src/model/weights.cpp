@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "efficientnet/errors.h"
+#include "efficientnet/printable.h"
 #include "efficientnet/convert.h"
 #include "efficientnet/keymap.h"
 
@@ -20,7 +21,7 @@ std::string listKeys(const std::vector<std::string>& keys)
 {
     std::ostringstream out;
     for (size_t i = 0; i < keys.size() && i < kMaxNamedKeys; ++i)
-        out << (i ? ", " : "") << keys[i];
+        out << (i ? ", " : "") << printable(keys[i]);   // the checkpoint's own names: escaped
     if (keys.size() > kMaxNamedKeys)
         out << " and " << keys.size() - kMaxNamedKeys << " more";
     return out.str();

@@ -1,0 +1,31 @@
+#pragma once
+// Width and height of an image read from its header, before anything is decoded.
+//
+// Why an own probe: OpenCV 4.6 checks its pixel limit (OPENCV_IO_MAX_IMAGE_PIXELS, read once when the library
+// loads, default 2^30) only inside imdecode, and offers no public header-only call; a 632-byte JPEG declaring
+// 32767x32767 pixels makes it allocate 3 GB before it fails. The formats probed are the ones the product opens
+// (hasImageExtension); each follows its specification, cited at its parser.
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace efficientnet {
+
+struct ImageHeader {
+    std::string format;   // "JPEG", "PNG", ...
+    uint64_t width = 0;
+    uint64_t height = 0;
+};
+
+enum class ProbeStatus { Found, UnknownFormat, Malformed };
+
+struct ProbeResult {
+    ProbeStatus status = ProbeStatus::UnknownFormat;
+    ImageHeader header;    // Found
+    std::string problem;   // Malformed: what is wrong ("the JPEG has no frame header before its image data")
+};
+
+ProbeResult probeImageHeader(const uint8_t* data, std::size_t size);
+
+} // namespace efficientnet
