@@ -4,6 +4,9 @@
 
 #include <QtTest/QtTest>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include "efficientnet/errors.h"
 #include "efficientnet/imaging.h"
 #include "efficientnet/preprocess.h"
@@ -65,6 +68,51 @@ private Q_SLOTS:
             const float expected = (128.0f / 255.0f - p.mean[c]) / p.std[c];
             QVERIFY(torch::allclose(x[c], torch::full_like(x[c], expected), 1e-5, 1e-5));
         }
+    }
+
+    // The header probe reads the same size as the decoder, in every format the product opens: a limit of exactly
+    // width x height pixels decodes, one pixel less is refused before decoding.
+    void pixelLimitUsesTheHeaderSize_data()
+    {
+        QTest::addColumn<QString>("extension");
+        for (const char* extension : {".jpg", ".png", ".bmp", ".webp", ".tif", ".ppm", ".pgm"})
+            QTest::newRow(extension) << QString(extension);
+    }
+
+    void pixelLimitUsesTheHeaderSize()
+    {
+        QFETCH(QString, extension);
+        const bool grey = extension == ".pgm";   // PGM holds one channel
+        const cv::Mat photo = cv::imread(resourcesPath("samples/cat.jpg"), grey ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+        QVERIFY(!photo.empty());
+        std::vector<uint8_t> encoded;
+        QVERIFY(cv::imencode(extension.toStdString(), photo, encoded));
+        const uint64_t pixels = static_cast<uint64_t>(photo.cols) * static_cast<uint64_t>(photo.rows);
+        const std::string name = "in-memory" + extension.toStdString();
+        setMaxImagePixels(pixels);
+        const Image image = decodeImageBytes(encoded.data(), encoded.size(), name);
+        QCOMPARE(image.width, photo.cols);
+        QCOMPARE(image.height, photo.rows);
+        setMaxImagePixels(pixels - 1);
+        QString refusal;
+        try {
+            decodeImageBytes(encoded.data(), encoded.size(), name);
+        } catch (const ImageError& e) {
+            refusal = e.what();
+        }
+        setMaxImagePixels(kDefaultMaxImagePixels);
+        QVERIFY2(refusal.startsWith(QString::fromStdString(name)) && refusal.contains("image too large"),
+                 qPrintable(refusal));
+    }
+
+    void exifRotatedSizeIsCheckedBeforeRotation()
+    {
+        // The limit concerns pixels, which rotation does not change: the rotated photo passes at its own size.
+        const auto upright = decodeImageFile(resourcesPath("samples/cat.jpg"));
+        setMaxImagePixels(static_cast<uint64_t>(upright.width) * static_cast<uint64_t>(upright.height));
+        const auto rotated = decodeImageFile(referencePath("images/exif_rotated.jpg"));
+        setMaxImagePixels(kDefaultMaxImagePixels);
+        QCOMPARE(rotated.width, upright.width);
     }
 
     void imageExtensions()
