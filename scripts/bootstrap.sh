@@ -12,6 +12,7 @@ packages=(
   dpkg-dev file   # cpack -G DEB computes the dependencies with dpkg-shlibdeps, finding the ELF files with file
   nsis   # makensis: the NSIS installer script is compiled by the package_nsis test
   python3-torch python3-torchvision python3-numpy python3-pil   # the reference implementation for the tests
+  clang libclang-rt-14-dev   # the sanitizer build and the libFuzzer targets (scripts/sanitize.sh)
 )
 
 missing=()

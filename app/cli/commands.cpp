@@ -240,6 +240,8 @@ int runClassify(const std::vector<std::string>& argv)
             csv->write(r);
         for (auto& out : jsonOut)
             out.write(toJson(r));
+        if (jsonFile)
+            jsonFile->check();
         if (!jsonOnStdout)
             printBlock(r);
         progress.advance();
@@ -247,10 +249,19 @@ int runClassify(const std::vector<std::string>& argv)
     progress.finish();
     for (auto& out : jsonOut)
         out.finish();
-    if (csv)
-        csv->commit();
-    if (jsonFile)
-        jsonFile->commit();
+    // Both files are committed (or fail) independently: a full disk for one does not cost the other.
+    std::optional<Error> writeError;
+    for (auto* file : {csv ? &csv->file() : nullptr, jsonFile ? &*jsonFile : nullptr}) {
+        try {
+            if (file)
+                file->commit();
+        } catch (const Error& e) {
+            std::cerr << "efficientnet-cli: error: " << printable(e.what(), 4096) << "\n";
+            writeError = e;
+        }
+    }
+    if (writeError)
+        return kExitUsage;
     if (failed)
         std::cerr << failed << " of " << files.size() << " inputs could not be classified\n";
     return failed ? kExitSomeFailed : kExitOk;

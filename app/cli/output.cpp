@@ -1,6 +1,8 @@
 #include "output.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "arguments.h"
+#include "efficientnet/errors.h"
 
 namespace efficientnet::cli {
 namespace {
@@ -38,6 +41,13 @@ AtomicFile::AtomicFile(std::string path, std::string option)
         throw UsageError("cannot write " + m_option + " " + m_path + " (is its folder there and writable?)");
 }
 
+void AtomicFile::check()
+{
+    // The first failed write's errno, kept before later calls can overwrite it (EFBIG, ENOSPC, EIO, ...).
+    if (!m_out && m_error == 0)
+        m_error = errno ? errno : EIO;
+}
+
 AtomicFile::~AtomicFile()
 {
     if (!m_committed) {
@@ -49,9 +59,15 @@ AtomicFile::~AtomicFile()
 
 void AtomicFile::commit()
 {
+    check();
     m_out.close();
-    if (!m_out)
-        throw UsageError("writing " + m_option + " " + m_path + " failed (disk full?)");
+    check();
+    if (m_error != 0) {
+        std::error_code ignored;
+        std::filesystem::remove(m_temporary, ignored);
+        throw Error(m_path + ": cannot be written (" + std::strerror(m_error) + "); the results above are complete, "
+                    "but " + m_option + " was not written — check that the disk has room");
+    }
     std::filesystem::rename(m_temporary, m_path);
     m_committed = true;
 }
@@ -67,6 +83,7 @@ void CsvWriter::write(const FileResult& r)
     auto& out = m_file.stream();
     if (!r.error.empty()) {
         out << csvField(r.path) << ",,,,," << csvField(r.error) << "\n";
+        m_file.check();
         return;
     }
     for (size_t i = 0; i < r.predictions.size(); ++i) {
@@ -74,6 +91,7 @@ void CsvWriter::write(const FileResult& r)
         out << csvField(r.path) << "," << i + 1 << "," << p.index << "," << csvField(p.label) << ","
             << std::setprecision(6) << p.probability << ",\n";
     }
+    m_file.check();
 }
 
 JsonWriter::JsonWriter(std::ostream& out, const nlohmann::json& header)

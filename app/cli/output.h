@@ -23,6 +23,10 @@ public:
     AtomicFile& operator=(const AtomicFile&) = delete;
 
     std::ostream& stream() { return m_out; }
+    // Call after writing: remembers why the first write failed, for commit()'s message.
+    void check();
+    // Renames the temporary file to the final name; throws efficientnet::Error naming the file and the reason when a
+    // write failed (full disk, file-size limit), removing the temporary file.
     void commit();
 
 private:
@@ -30,6 +34,7 @@ private:
     std::string m_option;
     std::string m_temporary;
     std::ofstream m_out;
+    int m_error = 0;
     bool m_committed = false;
 };
 
@@ -38,7 +43,7 @@ class CsvWriter {
 public:
     explicit CsvWriter(const std::string& path);
     void write(const FileResult& result);
-    void commit() { m_file.commit(); }
+    AtomicFile& file() { return m_file; }
 
 private:
     AtomicFile m_file;

@@ -37,7 +37,8 @@ bool bitwiseEqual(const torch::Tensor& a, const torch::Tensor& b)
         return false;
     const auto left = a.contiguous();
     const auto right = b.contiguous();
-    return std::memcmp(left.data_ptr(), right.data_ptr(), left.nbytes()) == 0;
+    // memcmp must not see the null pointers of empty tensors (UBSan: nonnull argument), even for zero bytes.
+    return left.nbytes() == 0 || std::memcmp(left.data_ptr(), right.data_ptr(), left.nbytes()) == 0;
 }
 
 // The CheckpointError message readCheckpoint-like calls throw, or "" when they do not throw one.

@@ -10,116 +10,16 @@ import argparse
 import collections
 import io
 import os
-import pickle
 import struct
 import sys
-import types
 import zipfile
 import zlib
 
-ZIP_DATE_TIME = (2020, 1, 1, 0, 0, 0)
-LEGACY_MAGIC = 0x1950a86a20f9469cfc6c          # torch/serialization.py MAGIC_NUMBER
-LEGACY_PROTOCOL = 1001                          # torch/serialization.py PROTOCOL_VERSION
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from torch_files import (ZIP_DATE_TIME, Storage, Tensor, dumps, legacy_checkpoint,  # noqa: E402
+                         safetensors, zip_checkpoint, zip_of)
+
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x1b[31m\u202e"   # set the terminal title, clear the screen, red, right-to-left
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Stand-ins for torch's classes, so that pickle writes GLOBAL torch._utils._rebuild_tensor_v2 / torch.FloatStorage
-# exactly as torch.save does, without torch.
-
-def _stand_in_modules():
-    torch_mod = types.ModuleType("torch")
-    utils_mod = types.ModuleType("torch._utils")
-
-    def _rebuild_tensor_v2(*args):
-        raise RuntimeError("never called")
-    _rebuild_tensor_v2.__module__ = "torch._utils"
-    _rebuild_tensor_v2.__qualname__ = "_rebuild_tensor_v2"
-    utils_mod._rebuild_tensor_v2 = _rebuild_tensor_v2
-    storage_types = {}
-    for name, size in (("FloatStorage", 4), ("DoubleStorage", 8), ("HalfStorage", 2), ("LongStorage", 8)):
-        cls = type(name, (), {"element_size": size})
-        cls.__module__ = "torch"
-        setattr(torch_mod, name, cls)
-        storage_types[name] = cls
-    torch_mod._utils = utils_mod
-    sys.modules.setdefault("torch", torch_mod)
-    sys.modules.setdefault("torch._utils", utils_mod)
-    if sys.modules["torch"] is not torch_mod:
-        sys.exit("make_hostile.py: run it without the real torch imported")
-    return utils_mod._rebuild_tensor_v2, storage_types
-
-
-REBUILD, STORAGE_TYPES = _stand_in_modules()
-
-
-class Storage:
-    def __init__(self, key, type_name, numel, data=None):
-        self.key, self.type = key, STORAGE_TYPES[type_name]
-        self.numel = numel
-        self.data = data if data is not None else bytes(numel * self.type.element_size)
-
-
-class Tensor:
-    def __init__(self, storage, size, stride, offset=0):
-        self.storage, self.size, self.stride, self.offset = storage, tuple(size), tuple(stride), offset
-
-    def __reduce_ex__(self, protocol):
-        return (REBUILD, (self.storage, self.offset, self.size, self.stride, False, collections.OrderedDict()))
-
-
-def dumps(obj, legacy):
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=2)
-    storages = {}
-
-    def persistent_id(o):
-        if not isinstance(o, Storage):
-            return None
-        storages[o.key] = o
-        fields = ("storage", o.type, o.key, "cpu", o.numel)
-        return fields + (None,) if legacy else fields   # legacy ids carry view metadata
-    pickler.persistent_id = persistent_id
-    pickler.dump(obj)
-    return out.getvalue(), storages
-
-
-def zip_checkpoint(obj, compress=None):
-    """torch.save's zip layout: archive/data.pkl, archive/data/<key>, archive/version, archive/byteorder."""
-    data_pkl, storages = dumps(obj, legacy=False)
-    records = [("archive/data.pkl", data_pkl)]
-    records += [("archive/data/%s" % key, s.data) for key, s in sorted(storages.items())]
-    records += [("archive/version", b"3\n"), ("archive/byteorder", b"little")]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, data in records:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
-            info.compress_type = (compress or {}).get(name, zipfile.ZIP_STORED)
-            z.writestr(info, data)
-    return buf.getvalue()
-
-
-def legacy_checkpoint(obj):
-    """torch.save(obj, f, _use_new_zipfile_serialization=False): torch/serialization.py _legacy_save."""
-    out = io.BytesIO()
-    for header in (LEGACY_MAGIC, LEGACY_PROTOCOL,
-                   dict(protocol_version=LEGACY_PROTOCOL, little_endian=True,
-                        type_sizes=dict(short=2, int=4, long=4))):
-        pickle.dump(header, out, protocol=2)
-    main, storages = dumps(obj, legacy=True)
-    out.write(main)
-    keys = sorted(storages)
-    pickle.dump(keys, out, protocol=2)
-    for key in keys:
-        out.write(struct.pack("<q", storages[key].numel))
-        out.write(storages[key].data)
-    return out.getvalue()
-
-
-def safetensors(header_json, data=b""):
-    raw = header_json.encode("utf-8")
-    raw += b" " * ((8 - len(raw) % 8) % 8)
-    return struct.pack("<Q", len(raw)) + raw + data
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -170,32 +70,17 @@ def memo_string_keys():
     for _ in range(20_000):
         ops.write(b"}h\x01Nsa")                              # EMPTY_DICT, BINGET 1, NONE, SETITEM, APPEND
     ops.write(b".")                                          # STOP
-    data = ops.getvalue()
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, content in (("archive/data.pkl", data), ("archive/version", b"3\n")):
-            z.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME), content)
-    return {"memo_string_keys.pth": buf.getvalue()}
+    return {"memo_string_keys.pth": zip_of([("archive/data.pkl", ops.getvalue()), ("archive/version", b"3\n")])}
 
 
 def zip_bombs():
     """5. Records that inflate to a gigabyte from a megabyte: LibTorch inflates before anything is checked."""
     gib = 1 << 30
-    storage = Storage("0", "FloatStorage", gib // 4, data=None)
-    storage.data = _ZeroBytes(gib)
+    storage = Storage("0", "FloatStorage", gib // 4, data=b"")   # its bytes are streamed by _zip_streamed
     obj = collections.OrderedDict([("w", Tensor(storage, [gib // 4], [1]))])
     files = {"zip_bomb_storage.pth": _zip_streamed(obj, bomb="archive/data/0")}
     files["zip_bomb_pickle.pth"] = _zip_streamed(None, bomb="archive/data.pkl")
     return files
-
-
-class _ZeroBytes:
-    """len() bytes of zeros, produced in chunks by _zip_streamed (never held in memory)."""
-    def __init__(self, size):
-        self.size = size
-
-    def __len__(self):
-        return self.size
 
 
 def _zip_streamed(obj, bomb):
@@ -270,11 +155,7 @@ def escapes():
     ops.write(b"X" + struct.pack("<I", len(module)) + module)
     ops.write(b"X" + struct.pack("<I", len(attr)) + attr)
     ops.write(b"\x93" + b")" + b"R" + b".")                     # STACK_GLOBAL, EMPTY_TUPLE, REDUCE, STOP
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for rec, content in (("archive/data.pkl", ops.getvalue()), ("archive/version", b"3\n")):
-            z.writestr(zipfile.ZipInfo(rec, date_time=ZIP_DATE_TIME), content)
-    files["escape_global.pth"] = buf.getvalue()
+    files["escape_global.pth"] = zip_of([("archive/data.pkl", ops.getvalue()), ("archive/version", b"3\n")])
     return files
 
 

@@ -60,6 +60,11 @@ std::size_t utf8Length(std::string_view text, std::size_t i, char32_t& code)
     return length;
 }
 
+std::string count(std::size_t number, const char* noun)
+{
+    return std::to_string(number) + " " + noun + (number == 1 ? "" : "s");
+}
+
 } // namespace
 
 std::string printable(std::string_view text, std::size_t maxBytes)
@@ -118,8 +123,11 @@ std::optional<nlohmann::json> parseUntrustedJson(std::string_view text, std::str
 {
     struct TooDeep {};
     // The callback sees every value as the parser opens it; throwing stops the parse before anything deeper exists.
-    const auto bounded = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
-        if (depth > kMaxJsonDepth)
+    // depth counts the containers around the one being opened: the outermost opens at 0.
+    const auto bounded = [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        const bool opens = event == nlohmann::json::parse_event_t::object_start ||
+                           event == nlohmann::json::parse_event_t::array_start;
+        if (opens && depth >= kMaxJsonDepth)
             throw TooDeep{};
         return true;
     };
@@ -137,8 +145,8 @@ std::optional<nlohmann::json> parseUntrustedJson(std::string_view text, std::str
 std::string describeJson(const nlohmann::json& value)
 {
     switch (value.type()) {
-    case nlohmann::json::value_t::array: return "a list of " + std::to_string(value.size()) + " values";
-    case nlohmann::json::value_t::object: return "an object of " + std::to_string(value.size()) + " keys";
+    case nlohmann::json::value_t::array: return "a list of " + count(value.size(), "value");
+    case nlohmann::json::value_t::object: return "an object of " + count(value.size(), "key");
     case nlohmann::json::value_t::string: return "\"" + printable(value.get_ref<const std::string&>(),
                                                                   kDescribedScalarBytes) + "\"";
     default: return printable(value.dump(), kDescribedScalarBytes);   // a number, bool or null: no nesting
