@@ -4,10 +4,13 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+
+#include "efficientnet/limits.h"
 
 namespace efficientnet::desktop {
 namespace {
@@ -15,9 +18,29 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kMinFps = 1.0;
 constexpr double kMaxFps = 240.0;
-// A camera that returns nothing this many times in a row has been unplugged or taken by another program.
-constexpr int kMaxFailedReads = 10;
+// A source that delivers no frame for this long has stalled (a camera unplugged or taken by another program, a
+// stream whose server stopped sending): live mode stops and says so. Streams and files are opened through FFmpeg
+// with this read timeout, so a blocked read returns; a camera's failing reads are retried until it passes.
+constexpr auto kStallTimeout = std::chrono::seconds(5);
+constexpr int kStallTimeoutMs = 5000;
+constexpr int kOpenTimeoutMs = 10000;
 constexpr auto kRetryDelay = std::chrono::milliseconds(20);
+
+// Streams and files: FFmpeg with open and read timeouts (CAP_PROP_*_TIMEOUT_MSEC, OpenCV >= 4.6), so that a server
+// that stops sending cannot block the capture thread forever; any other backend if FFmpeg cannot open it.
+void openSource(cv::VideoCapture& capture, const std::string& source)
+{
+    const std::vector<int> timeouts{cv::CAP_PROP_OPEN_TIMEOUT_MSEC, kOpenTimeoutMs, cv::CAP_PROP_READ_TIMEOUT_MSEC,
+                                    kStallTimeoutMs};
+    if (capture.open(source, cv::CAP_FFMPEG, timeouts))
+        return;
+    capture.open(source);
+}
+
+QString seconds(Clock::duration duration)
+{
+    return QString::number(std::chrono::duration<double>(duration).count(), 'f', 1);
+}
 
 Image toImage(const cv::Mat& bgr)
 {
@@ -59,7 +82,7 @@ void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, qu
         if (isIndex)
             capture.open(index);
         else
-            capture.open(source.toStdString());
+            openSource(capture, source.toStdString());
     } catch (const cv::Exception& e) {
         Q_EMIT stopped(session, tr("Cannot open %1: %2").arg(source, QString::fromStdString(e.what())), true);
         return;
@@ -69,6 +92,14 @@ void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, qu
                        isIndex ? tr("Cannot open camera %1: no such camera, or it is in use by another program. "
                                     "Live mode stopped; choose another camera or a video file.").arg(index)
                                : tr("Cannot open %1: not a readable video file or stream. Live mode stopped.").arg(source),
+                       true);
+        return;
+    }
+    const double width = capture.get(cv::CAP_PROP_FRAME_WIDTH), height = capture.get(cv::CAP_PROP_FRAME_HEIGHT);
+    if (width * height > static_cast<double>(kMaxVideoFramePixels)) {
+        Q_EMIT stopped(session, tr("Cannot show %1: its frames are %2×%3 pixels, more than the limit of %4 "
+                                   "megapixels. Live mode stopped.")
+                                    .arg(source).arg(width).arg(height).arg(kMaxVideoFramePixels / 1000000),
                        true);
         return;
     }
@@ -83,32 +114,49 @@ void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, qu
                                .arg(fps > 0 ? tr(", %1 fps").arg(fps, 0, 'f', 1) : QString()));
 
     quint64 sequence = 0;
-    int failedReads = 0;
     auto next = Clock::now();
+    auto lastFrame = Clock::now();
     cv::Mat frame;
     while (*m_activeSession == session) {
         bool ok = false;
+        const auto readStart = Clock::now();
         try {
             ok = capture.read(frame) && !frame.empty();
         } catch (const cv::Exception&) {
             ok = false;
         }
+        const auto now = Clock::now();
+        // FFmpeg's read timeout ends a blocked read; the read may still return the part of a frame it had, so a
+        // read that took the whole timeout means a stall whether or not it returned a frame.
+        if (!isIndex && now - readStart >= kStallTimeout) {
+            Q_EMIT stopped(session, tr("%1 stalled: no frame for %2 s (the stream's server stopped sending). "
+                                       "Live mode stopped.").arg(source, seconds(now - lastFrame)), true);
+            return;
+        }
         if (!ok) {
+            const bool stalled = now - lastFrame >= kStallTimeout;
             if (!isIndex) {
                 if (loopFiles && sequence > 0 && capture.set(cv::CAP_PROP_POS_FRAMES, 0))
                     continue;
                 Q_EMIT stopped(session, tr("The video %1 ended after %2 frames.").arg(source).arg(sequence), false);
                 return;
             }
-            if (++failedReads >= kMaxFailedReads) {
-                Q_EMIT stopped(session, tr("Camera %1 stopped delivering frames (unplugged, or taken by another "
-                                           "program). Live mode stopped.").arg(index), true);
+            if (stalled) {
+                Q_EMIT stopped(session, tr("Camera %1 stopped delivering frames: none for %2 s (unplugged, or "
+                                           "taken by another program). Live mode stopped.")
+                                            .arg(index).arg(seconds(now - lastFrame)), true);
                 return;
             }
             std::this_thread::sleep_for(kRetryDelay);
             continue;
         }
-        failedReads = 0;
+        lastFrame = now;
+        if (static_cast<uint64_t>(frame.total()) > kMaxVideoFramePixels) {   // the stream changed size mid-way
+            Q_EMIT stopped(session, tr("%1 sent a %2×%3 frame, more than the limit of %4 megapixels. Live mode "
+                                       "stopped.").arg(source).arg(frame.cols).arg(frame.rows)
+                                       .arg(kMaxVideoFramePixels / 1000000), true);
+            return;
+        }
         Frame captured;
         captured.generation = session;
         captured.sequence = ++sequence;

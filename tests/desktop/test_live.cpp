@@ -7,9 +7,12 @@
 #include <QAction>
 #include <QComboBox>
 #include <QTemporaryDir>
+#include <fstream>
 #include <memory>
+#include <vector>
 
 #include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -17,6 +20,7 @@
 #include "efficientnet/ui/main_window.h"
 #include "desktop_test_support.h"
 #include "test_support.h"
+#include "weights_server.h"
 
 using namespace efficientnet::desktop;
 using efficientnet::test::referencePath;
@@ -42,6 +46,24 @@ bool writeVideo(const std::string& path)
         writer.write(frame);
     }
     return true;
+}
+
+// A raw Motion-JPEG stream (JPEGs back to back, what many IP cameras send): FFmpeg reads it front to back without an
+// index, as it would a live stream. Long enough that the part sent before the stall (30%) outlasts FFmpeg's stream
+// probing (analyzeduration, 5 s at MJPEG's assumed 25 fps = 125 frames).
+constexpr int kStreamFrames = 600;
+bool writeMjpegStream(const std::string& path)
+{
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < kStreamFrames; ++i) {
+        cv::Mat frame(kVideoSize, CV_8UC3, cv::Scalar(40 + i, 90, 200 - i));
+        cv::rectangle(frame, cv::Rect(i * 2, 60 + i % 40, 60, 60), cv::Scalar(20, 220, 240), cv::FILLED);
+        std::vector<uchar> jpeg;
+        if (!cv::imencode(".jpg", frame, jpeg))
+            return false;
+        out.write(reinterpret_cast<const char*>(jpeg.data()), static_cast<std::streamsize>(jpeg.size()));
+    }
+    return static_cast<bool>(out);
 }
 
 FrameResult frameAt(const QSignalSpy& spy, int i) { return spy.at(i).at(0).value<FrameResult>(); }
@@ -177,6 +199,43 @@ private Q_SLOTS:
         QVERIFY(!toggle->isChecked());
         QVERIFY(box->isEnabled());
         QCOMPARE(box->currentText(), m_video);   // still there for the next start
+    }
+
+    void stalledStreamIsDetectedWithinItsTimeout()
+    {
+        // A stream whose server sends the first 30% of a video and then nothing, keeping the connection open (a frozen
+        // IP camera): live mode stops with a message within the stated 5 s of the last frame (plus scheduling slack).
+        constexpr double kStatedSeconds = 5.0, kSlackSeconds = 3.0;
+        efficientnet::test::removeProxiesFromThisProcess();
+        efficientnet::test::WeightsServer server;
+        const QString problem = server.start(m_dir.path(), m_dir.filePath("stall.log"));
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        auto app = startedApp(false);
+        QVERIFY(app);
+        QSignalSpy stopped(app.get(), &DesktopApp::liveStopped);
+        QElapsedTimer sinceLastFrame;
+        FrameSlot& frames = app->frames();
+        quint64 seen = 0;
+        QTimer poll;
+        connect(&poll, &QTimer::timeout, this, [&] {
+            if (frames.captured() != seen) {
+                seen = frames.captured();
+                sinceLastFrame.restart();
+            }
+        });
+        poll.start(10);
+        QVERIFY(writeMjpegStream(m_dir.filePath("moving_square.mjpeg").toStdString()));
+        app->startCamera(server.url("stall", "moving_square.mjpeg"));
+        QVERIFY(stopped.wait(kLiveTimeoutMs));
+        poll.stop();
+        const QString reason = stopped.at(0).at(0).toString();
+        QVERIFY2(reason.contains("stalled"), qPrintable(reason));
+        QCOMPARE(stopped.at(0).at(1).toBool(), true);
+        QVERIFY2(seen > 0 && seen < quint64(kStreamFrames), qPrintable(QString::number(seen)));
+        const double waited = sinceLastFrame.elapsed() / 1000.0;
+        QVERIFY2(waited >= kStatedSeconds - 0.5 && waited <= kStatedSeconds + kSlackSeconds,
+                 qPrintable(QString("detected %1 s after the last frame").arg(waited)));
+        QVERIFY(app->window()->errorText().contains("stalled"));
     }
 
     void unavailableSourceEndsLiveModeWithAMessage_data()

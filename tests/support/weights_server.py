@@ -11,6 +11,8 @@ header on a resume, no request at all for a cached file).
   /error/NAME      HTTP 500
   /truncated/NAME  without Range: announces DIR/NAME's full length, sends half, closes; with Range: as /good/
   /slow/NAME       as /good/, paced at SLOW_CHUNK bytes per SLOW_PAUSE seconds, so a client can cancel mid-transfer
+  /stall/NAME      announces DIR/NAME's full length, sends its first STALL_FRACTION, then keeps the connection open
+                   without sending anything more (a live stream whose source froze)
 
 The server exits when its stdin closes (the test ended, even by crashing) or after --lifetime seconds.
 """
@@ -21,11 +23,13 @@ import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CHUNK = 1 << 16
 SLOW_CHUNK = 1 << 16
 SLOW_PAUSE = 0.05   # 1.3 MB/s: a 21 MB checkpoint takes 16 s, far above the client's low-speed abort (1 kB/s)
+STALL_FRACTION = 0.3
+STALL_SECONDS = 120
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -37,7 +41,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.record()
-        match = re.fullmatch(r"/(good|corrupt|error|truncated|slow)/([\w.-]+)", self.path)
+        match = re.fullmatch(r"/(good|corrupt|error|truncated|slow|stall)/([\w.-]+)", self.path)
         if not match:
             return self.send_error(404)
         kind, name = match.groups()
@@ -53,6 +57,8 @@ class Handler(BaseHTTPRequestHandler):
         range_start = self.range_start()
         if kind == "truncated" and range_start is None:
             return self.send_truncated(data)
+        if kind == "stall":
+            return self.send_stalled(data)
         self.send_file(data, range_start, slow=kind == "slow")
 
     def record(self):
@@ -98,6 +104,18 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
+    def send_stalled(self, data):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            self.wfile.write(data[:int(len(data) * STALL_FRACTION)])
+            self.wfile.flush()
+            time.sleep(STALL_SECONDS)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
 
 def exit_when_stdin_closes():
     sys.stdin.buffer.read()
@@ -111,7 +129,9 @@ def main():
     parser.add_argument("--lifetime", type=float, default=600, help="seconds before the server exits regardless")
     args = parser.parse_args()
 
-    server = HTTPServer(("127.0.0.1", 0), Handler)
+    # Threads: a stalled connection must not hold up the next request.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     server.folder = args.dir
     server.log = args.log
     threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
