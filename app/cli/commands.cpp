@@ -19,12 +19,14 @@
 
 #include "arguments.h"
 #include "batch.h"
+#include "model_options.h"
 #include "output.h"
 #include "efficientnet/classifier.h"
 #include "efficientnet/convert.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/printable.h"
 #include "efficientnet/imaging.h"
+#include "efficientnet/transforms.h"
 #include "efficientnet/variants.h"
 
 namespace efficientnet::cli {
@@ -73,32 +75,27 @@ int decodeThreads(bool onGpu)
     return onGpu ? std::max(1, cores - 1) : 1;
 }
 
-std::vector<std::string> loadLabels()
-{
-    const std::string path = resourcesDir() + "/" + kLabelsFile;
-    try {
-        return readLabels(path);
-    } catch (const Error& e) {
-        std::cerr << "warning: " << e.what() << "; predictions show class numbers only\n";
-        return {};
-    }
-}
-
 ClassifierOptions classifierOptions(const Arguments& args)
 {
+    const ModelRequest request = modelRequest(args);
     ClassifierOptions options;
-    options.model = args.value("model", "efficientnet_b0");
-    options.weights = args.value("weights");
+    options.model = request.model;
+    options.weights = request.weights;
+    options.source = request.source;
+    options.labelsFile = request.labelsFile;
+    options.overrides = request.overrides;
+    options.imagenetLabels = request.imagenetLabels;
     options.randomWeights = args.flag("random-weights");
     options.device = args.value("device", "auto");
-    options.source = parseSourceOption(args.value("source"));
+    const std::string cachedName =
+        options.model.empty() ? std::string("efficientnet_b0") : resolveModelName(options.model).architecture;
     if (options.weights.empty() && !options.randomWeights)
-        options.weights = findCachedWeights(options.model, {resourcesDir() + "/" + kBundledWeightsFolder});
+        options.weights = findCachedWeights(cachedName, {resourcesDir() + "/" + kBundledWeightsFolder});
     if (options.weights.empty() && !options.randomWeights)
-        throw ConfigError("no weights for " + options.model + ": none given with --weights and none cached in " +
+        throw ConfigError("no weights for " + cachedName + ": none given with --weights and none cached in " +
                           weightsCacheDir() + " or torch.hub's checkpoints folder. Give --weights FILE (a .pth or "
-                          ".safetensors checkpoint), or --random-weights to try the tool (predictions meaningless).");
-    options.labels = loadLabels();
+                          ".safetensors checkpoint, or a Hugging Face model folder), or --random-weights to try the "
+                          "tool (predictions meaningless).");
     return options;
 }
 
@@ -163,9 +160,20 @@ std::string resourcesDir()
 int runModels(const std::vector<std::string>& argv)
 {
     const Arguments args(argv, {}, {"json"});
+    const auto transformOf = [](const Transform& t) {
+        const auto& p = t.preprocessing;
+        return json{{"resize", p.resizeSize},
+                    {"resize_mode", p.resizeMode == ResizeMode::Squash ? "squash" : "shorter"},
+                    {"crop", p.cropSize},
+                    {"interpolation", toString(p.interpolation)},
+                    {"mean", p.mean},
+                    {"std", p.std}};
+    };
     json list = json::array();
+    json lukemelas = json::array();
     for (const auto& v : allVariants()) {
         const auto& p = v.preprocessing;
+        const std::string timm = v.headChannels ? "efficientnetv2_" + v.name.substr(16) : v.name;
         list.push_back({{"name", v.name},
                         {"parameters", v.numParams},
                         {"input_size", p.cropSize},
@@ -173,31 +181,49 @@ int runModels(const std::vector<std::string>& argv)
                         {"interpolation", toString(p.interpolation)},
                         {"mean", p.mean},
                         {"std", p.std},
-                        {"timm_names", {(v.headChannels ? "efficientnetv2_" + v.name.substr(16) : v.name),
-                                        "tf_" + (v.headChannels ? "efficientnetv2_" + v.name.substr(16) : v.name)}},
+                        {"timm_names", {timm, "tf_" + timm}},
                         {"lukemelas_name", v.headChannels ? json(nullptr) : json("efficientnet-" + v.name.substr(13))}});
+        if (!v.headChannels)
+            lukemelas.push_back({{"name", "efficientnet-" + v.name.substr(13)},
+                                 {"transform", transformOf(lukemelasTransform(v))}});
     }
+    json tags = json::array();
+    for (const auto& tag : timmTags())
+        tags.push_back({{"name", std::string(tag.architecture) + "." + tag.tag},
+                        {"default", tag.isDefault},
+                        {"pretrained", tag.pretrained},
+                        {"classes", tag.numClasses},
+                        {"transform", transformOf(timmTransform(tag))}});
     if (args.flag("json")) {
-        std::cout << json{{"models", list}}.dump(2) << "\n";
+        std::cout << json{{"models", list}, {"timm_tags", tags}, {"lukemelas", lukemelas}}.dump(2) << "\n";
         return kExitOk;
     }
-    std::cout << std::left << std::setw(20) << "model" << std::right << std::setw(13) << "parameters" << std::setw(7)
-              << "input" << "  preprocessing\n";
-    for (const auto& m : list) {
-        std::cout << std::left << std::setw(20) << m["name"].get<std::string>() << std::right << std::setw(13)
-                  << m["parameters"].get<int64_t>() << std::setw(7) << m["input_size"].get<int>() << "  resize "
-                  << m["resize_size"].get<int>() << " " << m["interpolation"].get<std::string>() << ", crop "
-                  << m["input_size"].get<int>() << ", mean " << m["mean"].dump() << " std " << m["std"].dump() << "\n";
-    }
-    std::cout << "timm names (efficientnet_b0, tf_efficientnet_b0, tf_efficientnetv2_s) and lukemelas names "
-                 "(efficientnet-b0) are accepted too; tf_ and lukemelas mean TensorFlow SAME padding.\n";
+    std::cout << "torchvision models, with their weights' transform:\n";
+    std::cout << std::left << std::setw(20) << "  model" << std::right << std::setw(13) << "parameters" << "  transform\n";
+    for (const auto& v : allVariants())
+        std::cout << "  " << std::left << std::setw(18) << v.name << std::right << std::setw(13) << v.numParams << "  "
+                  << describe(v.preprocessing) << "\n";
+    std::cout << "\nlukemelas names (TensorFlow SAME padding), with EfficientNet-PyTorch's eval transform:\n";
+    for (const auto& v : allVariants())
+        if (!v.headChannels)
+            std::cout << "  " << std::left << std::setw(31) << "efficientnet-" + v.name.substr(13) << "  "
+                      << describe(lukemelasTransform(v).preprocessing) << "\n";
+    std::cout << "\ntimm names with their pretrained tags (--model NAME.TAG; a bare name means the tag marked *), "
+                 "tf_ meaning TensorFlow SAME padding, evaluated at the tag's test size as timm's validate.py does:\n";
+    for (const auto& tag : timmTags())
+        std::cout << "  " << std::left << std::setw(44)
+                  << std::string(tag.architecture) + "." + tag.tag + (tag.isDefault ? " *" : "") +
+                         (tag.pretrained ? "" : " (no weights)")
+                  << std::right << std::setw(6) << tag.numClasses << "  " << describe(timmTransform(tag).preprocessing)
+                  << "\n";
     return kExitOk;
 }
 
 int runClassify(const std::vector<std::string>& argv)
 {
-    const Arguments args(argv, {"model", "weights", "topk", "device", "source", "precision", "batch-size", "csv", "json-file", "threads"},
-                         {"json", "random-weights", "no-progress"});
+    auto valueOptions = modelOptionNames();
+    valueOptions.insert({"topk", "device", "precision", "batch-size", "csv", "json-file", "threads"});
+    const Arguments args(argv, valueOptions, {"json", "random-weights", "no-progress"});
     const int topk = args.intValue("topk", kDefaultTopK, 1, kMaxTopK);
     if (args.positional().empty())
         throw UsageError("classify needs at least one image or folder");
@@ -211,6 +237,7 @@ int runClassify(const std::vector<std::string>& argv)
     Classifier classifier(options);
     if (options.weights.empty())
         std::cerr << kRandomWeightsWarning << "\n";
+    std::cerr << "model: " << describeModel(classifier.info()) << "\n";
 
     BatchOptions batching;
     const bool onGpu = classifier.deviceName() != "cpu";
@@ -222,7 +249,12 @@ int runClassify(const std::vector<std::string>& argv)
     Progress progress(files.size(), !args.flag("no-progress"));
 
     // The JSON document goes out as results arrive, to stdout (--json) and/or a file written atomically (--json-file).
-    const json header{{"model", options.model}, {"device", classifier.deviceName()}, {"weights", classifier.weightsDescription()}};
+    const json header{{"model", classifier.model().display()},
+                      {"device", classifier.deviceName()},
+                      {"weights", classifier.weightsDescription()},
+                      {"classes", classifier.info().numClasses},
+                      {"labels", classifier.info().labels.origin},
+                      {"transform", modelJson(classifier.info())["transform"]}};
     std::optional<AtomicFile> jsonFile;
     std::vector<JsonWriter> jsonOut;
     jsonOut.reserve(2);
@@ -285,17 +317,20 @@ int runWeights(const std::vector<std::string>& argv)
 
 int runConvert(const std::vector<std::string>& argv)
 {
-    const Arguments args(argv, {"from", "to", "model", "source"}, {});
+    auto valueOptions = modelOptionNames();
+    valueOptions.insert({"from", "to"});
+    const Arguments args(argv, valueOptions, {});
     if (!args.has("from") || !args.has("to"))
-        throw UsageError("convert needs --from FILE and --to FILE.safetensors");
+        throw UsageError("convert needs --from FILE (or a model folder) and --to FILE.safetensors");
     if (fs::path(args.value("to")).extension() != ".safetensors")
         throw UsageError("--to must name a .safetensors file");
-    std::optional<std::string> model;
-    if (args.has("model"))
-        model = args.value("model");
-    const auto result = convertCheckpoint(args.value("from"), args.value("to"), model, parseSourceOption(args.value("source")));
-    std::cout << "wrote " << args.value("to") << ": " << result.tensors << " tensors of " << result.variant
-              << " (read with " << toString(result.source) << " keys, written with torchvision keys)\n";
+    if (args.has("weights"))
+        throw UsageError("convert reads --from, not --weights");
+    ModelRequest request = modelRequest(args);
+    request.weights = args.value("from");
+    const auto result = convertCheckpoint(request, args.value("to"));
+    std::cout << "wrote " << args.value("to") << ": " << result.tensors << " tensors with torchvision keys; "
+              << describeModel(result.info) << "\n";
     return kExitOk;
 }
 

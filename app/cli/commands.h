@@ -6,7 +6,7 @@ namespace efficientnet::cli {
 
 // Exit statuses scripts rely on.
 constexpr int kExitOk = 0;
-constexpr int kExitUsage = 1;         // usage errors, a model or weights that cannot be loaded
+constexpr int kExitUsage = 1;         // usage errors, a model or weights that cannot be loaded, an unwritable output
 constexpr int kExitSomeFailed = 2;    // some inputs could not be classified (each reported)
 
 int runModels(const std::vector<std::string>& args);
@@ -14,6 +14,7 @@ int runClassify(const std::vector<std::string>& args);
 int runConvert(const std::vector<std::string>& args);
 int runWeights(const std::vector<std::string>& args);   // prints the checkpoint classify would use
 int runDownload(const std::vector<std::string>& args);   // download_command.cpp
+int runInspect(const std::vector<std::string>& args);    // inspect_command.cpp
 
 // Folder holding imagenet_classes.txt and the sample photos: $EFFICIENTNET_RESOURCES_DIR, the installed share
 // folder beside the executable, or the source tree's resources/.

@@ -14,17 +14,21 @@ namespace {
 constexpr std::size_t kShownBytes = 4096;
 constexpr const char* kUsage = R"(usage:
   efficientnet-cli models [--json]
-  efficientnet-cli classify [--model NAME] [--weights FILE] [--random-weights] [--topk K]
+  efficientnet-cli classify [--model NAME[.TAG]] [--weights FILE|DIR] [--random-weights] [--labels FILE] [--topk K]
                             [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16] [--source auto|torchvision|timm|lukemelas]
-                            [--batch-size N] [--threads N] [--csv FILE] [--json] [--json-file FILE]
-                            [--no-progress] PATH...
+                            [--resize N] [--crop N] [--interpolation bilinear|bicubic] [--mean a,b,c] [--std a,b,c]
+                            [--resize-mode shorter|squash] [--batch-size N] [--threads N] [--csv FILE] [--json]
+                            [--json-file FILE] [--no-progress] PATH...
+  efficientnet-cli inspect FILE|DIR [--json] [--model NAME] [--labels FILE] [...]   (what a checkpoint holds)
   efficientnet-cli weights NAME          (the cached checkpoint classify would use; exit 1 if none)
-  efficientnet-cli convert --from FILE --to FILE.safetensors [--model NAME] [--source auto|torchvision|timm|lukemelas]
+  efficientnet-cli convert --from FILE|DIR --to FILE.safetensors [--model NAME] [--source ...] [--labels FILE] [...]
   efficientnet-cli download NAME [--registry FILE] [--cache-dir DIR] [--source torchvision|timm|lukemelas]
 
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
-from the weights cache. --json prints one JSON document on stdout, a result per line as each is ready; --csv and
---json-file write files atomically (FILE.tmp, renamed when complete).
+from the weights cache. The network, class names and transform come from the checkpoint (its metadata, a Hugging
+Face folder's config.json, its source's own transform); --model, --labels and the transform options override them.
+--json prints one JSON document on stdout, a result per line as each is ready; --csv and --json-file write files
+atomically (FILE.tmp, renamed when complete).
 Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
 download fetches a model's pretrained weights into that cache (SHA-256 verified) and prints the file's path.
 )";
@@ -55,6 +59,8 @@ int main(int argc, char** argv)
             return runWeights(rest);
         if (args[0] == "download")
             return runDownload(rest);
+        if (args[0] == "inspect")
+            return runInspect(rest);
         throw UsageError("unknown command '" + args[0] + "'");
     } catch (const UsageError& e) {
         std::cerr << "efficientnet-cli: " << efficientnet::printable(e.what(), kShownBytes) << "\n\n" << kUsage;

@@ -105,10 +105,11 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_config.weights = options.weights;
     m_config.randomWeights = options.randomWeights;
     m_config.randomIfNoWeights = true;   // at start a demo that runs (with a banner) beats one that refuses
-    m_config.labelsFile = options.labelsFile.isEmpty() ? resourcesDir() + "/" + kLabelsFile : options.labelsFile;
-    if (!QFileInfo::exists(m_config.labelsFile)) {
-        m_window->showError(tr("Class names not found (%1): predictions show class numbers.").arg(m_config.labelsFile));
-        m_config.labelsFile.clear();
+    m_config.labelsFile = options.labelsFile;
+    m_config.imagenetLabelsFile = resourcesDir() + "/" + kLabelsFile;
+    if (!QFileInfo::exists(m_config.imagenetLabelsFile)) {
+        m_window->showError(tr("Class names not found (%1): predictions show class numbers.").arg(m_config.imagenetLabelsFile));
+        m_config.imagenetLabelsFile.clear();
     }
     m_window->setCurrentModel(m_config.model);
     m_window->setCurrentDevice(m_config.device);
@@ -254,6 +255,7 @@ void DesktopApp::loadWeights(const QString& path)
     ModelConfig config = m_config;
     config.weights = path;
     config.randomWeights = false;
+    config.modelIfItFits = true;   // a checkpoint of another network is loaded as that network
     loadModel(config);
 }
 
@@ -300,7 +302,10 @@ void DesktopApp::onModelLoaded(const ModelInfo& info)
     }
     m_window->setWarningBanner(banner);
     m_window->setWindowTitle(tr("EfficientNet demo — %1").arg(info.config.model));
-    m_window->statusBar()->showMessage(tr("Loaded %1 on %2: %3").arg(info.model, info.device, info.weights), kStatusMessageMs);
+    m_window->statusBar()->showMessage(!info.randomWeights && !info.note.isEmpty()
+                                           ? info.note
+                                           : tr("Loaded %1 on %2: %3").arg(info.name, info.device, info.weights),
+                                       kStatusMessageMs);
     m_window->setAboutText(aboutText());
     m_settings->setValue("model", info.config.model);
     m_settings->setValue("device", info.config.device);
@@ -530,9 +535,12 @@ void DesktopApp::onFrameClassified(const FrameResult& result)
 void DesktopApp::updateStatus()
 {
     ui::StatusInfo s;
-    s.model = m_model.model;
+    s.model = m_model.name.isEmpty() ? m_model.model : m_model.name;
     s.device = m_model.device;
     s.precision = m_model.precision;
+    s.classes = m_model.classes;
+    s.transform = m_model.transform.isEmpty() ? QString() : tr("Transform: %1").arg(m_model.transform) + "\n" +
+                                                          tr("Class names: %1").arg(m_model.labelsOrigin);
     if (m_haveTimes) {
         s.preprocessMs = m_lastTimes.preprocessMs;
         s.inferenceMs = m_lastTimes.uploadMs + m_lastTimes.forwardMs + m_lastTimes.postprocessMs;

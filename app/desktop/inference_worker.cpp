@@ -44,8 +44,10 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
             }
         }
         options.weights = config.weights.toStdString();
-        if (!config.labelsFile.isEmpty())
-            options.labels = readLabels(config.labelsFile.toStdString());
+        options.modelIsPreference = config.modelIfItFits;
+        options.labelsFile = config.labelsFile.toStdString();
+        if (!config.imagenetLabelsFile.isEmpty())
+            options.imagenetLabels = readLabels(config.imagenetLabelsFile.toStdString());
         // The new model is built beside the old one, which stays in use if this throws.
         auto classifier = std::make_unique<Classifier>(options);
         m_classifier = std::move(classifier);
@@ -57,6 +59,19 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
         info.weights = QString::fromStdString(m_classifier->weightsDescription());
         info.randomWeights = options.randomWeights;
         info.note = note;
+        const CheckpointInfo& loaded = m_classifier->info();
+        info.name = QString::fromStdString(loaded.name.display());
+        info.classes = loaded.numClasses;
+        info.labelsOrigin = QString::fromStdString(loaded.labels.origin);
+        info.transform = QString::fromStdString(describe(loaded.transform.preprocessing) + " (" +
+                                                loaded.transform.origin + ")");
+        if (config.modelIfItFits && info.name != config.model) {
+            // The file is another network than the one chosen: it is loaded as what it is, and the choice follows.
+            info.note = tr("%1 holds %2 weights: switched from %3.")
+                            .arg(QFileInfo(config.weights).fileName(), info.name, config.model);
+            info.config.model = info.name;
+            info.config.modelIfItFits = false;
+        }
         Q_EMIT modelLoaded(info);
     } catch (const std::exception& e) {   // efficientnet::Error, c10::Error (device, precision), bad_alloc
         Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);

@@ -20,7 +20,9 @@ struct ModelConfig {
     bool randomIfNoWeights = false;
     QString device = QStringLiteral("auto");
     QString precision = QStringLiteral("auto");
-    QString labelsFile;
+    QString labelsFile;                 // class names given by hand (--labels); empty: the checkpoint's own
+    QString imagenetLabelsFile;         // names for 1000-class heads without their own (resources/imagenet_classes.txt)
+    bool modelIfItFits = false;         // weights the user picked: `model` if they fit it, else the network they fit
 };
 
 // What was loaded.
@@ -30,6 +32,10 @@ struct ModelInfo {
     QString device;             // "cpu" or "cuda:0 (name)"
     QString precision;          // fp32 | fp16 | bf16
     QString weights;            // file and detected source, or "random (meaningless)"
+    QString name;               // the model as loaded, e.g. "tf_efficientnetv2_s.in1k" or "efficientnet-b2"
+    int classes = 1000;
+    QString labelsOrigin;       // where the class names come from
+    QString transform;          // the eval transform and where it comes from
     bool randomWeights = false;
     QString note;               // why random weights were used, when they were not asked for
 };

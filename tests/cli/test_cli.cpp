@@ -230,7 +230,8 @@ private Q_SLOTS:
         QTest::newRow("eval pickle") << ref("malicious_eval.pth") << "efficientnet_b0" << "eval";
         QTest::newRow("offset past the end") << ref("bad_offsets.safetensors") << "efficientnet_b0" << "offset";
         QTest::newRow("overlapping tensors") << ref("overlap.safetensors") << "efficientnet_b0" << "overlap";
-        QTest::newRow("another variant") << ref("efficientnet_b1.pth") << "efficientnet_b0" << "does not fit efficientnet_b0";
+        QTest::newRow("another variant") << ref("efficientnet_b1.pth") << "efficientnet_b0"
+                                         << "is an efficientnet_b1 checkpoint (torchvision keys), not efficientnet_b0: use --model efficientnet_b1";
         QTest::newRow("missing file") << ref("no_such_weights.pth") << "efficientnet_b0" << "does not exist";
     }
 

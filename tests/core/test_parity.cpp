@@ -187,10 +187,13 @@ private Q_SLOTS:
         QFETCH(bool, giveModel);
         QTemporaryDir dir;
         const std::string out = dir.filePath("converted.safetensors").toStdString();
-        const auto result = convertCheckpoint(referencePath(weights.toStdString()), out,
-                                              giveModel ? std::optional<std::string>(model.toStdString()) : std::nullopt,
-                                              std::nullopt);
-        QCOMPARE(QString::fromStdString(result.variant), QString::fromStdString(resolveModelName(model.toStdString()).spec->name));
+        ModelRequest request;
+        request.weights = referencePath(weights.toStdString());
+        if (giveModel)
+            request.model = model.toStdString();
+        const auto result = convertCheckpoint(request, out);
+        QCOMPARE(QString::fromStdString(result.info.name.spec->name),
+                 QString::fromStdString(resolveModelName(model.toStdString()).spec->name));
         QCOMPARE(detectCheckpointFormat(out), CheckpointFormat::Safetensors);
         const auto variant = resolveModelName(model.toStdString()).spec->name;
         compareLogits(logitsFor(model.toStdString(), out, variant), referenceLogits(logits.toStdString()));

@@ -806,8 +806,9 @@ def make_e2e(out_dir, photos, exif_path):
 
 def fingerprint(args, photos):
     h = hashlib.sha256()
-    with open(os.path.abspath(__file__), "rb") as f:
-        h.update(f.read())
+    for script in (__file__, os.path.join(os.path.dirname(os.path.abspath(__file__)), "sources.py")):
+        with open(os.path.abspath(script), "rb") as f:
+            h.update(f.read())
     h.update(json.dumps({"out": args.out, "resources": args.resources,
                          "variants": args.variants}).encode())
     for p in photos:
@@ -967,6 +968,8 @@ def main(argv):
     with Step("e2e") as st:
         summary, attempts = make_e2e(args.out, photos, exif_path)
         st.detail = "%d photo(s), attempt %d: %s" % (len(photos) + 1, attempts, summary)
+    import sources   # issue 10: every source's checkpoints with their own transforms (sources.py)
+    sources.generate(sys.modules[__name__], args)
 
     files = sorted(os.path.relpath(os.path.join(d, f), args.out)
                    for d, _, fs in os.walk(args.out) for f in fs

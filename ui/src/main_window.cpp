@@ -30,6 +30,8 @@
 namespace efficientnet::ui {
 namespace {
 
+constexpr int kImageNetClasses = 1000;   // the usual head: its count goes without saying
+
 const QStringList kWeightsSuffixes{"pth", "pt", "bin", "safetensors"};
 constexpr int kStatusMessageMs = 8000;
 constexpr int kCameraSourceMinChars = 14;
@@ -388,8 +390,11 @@ void MainWindow::showPredictions(const QVector<PredictionRow>& predictions) { m_
 
 void MainWindow::setStatus(const StatusInfo& s)
 {
+    const QString classes = s.classes > 0 && s.classes != kImageNetClasses ? tr(" · %n classes", nullptr, s.classes)
+                                                                            : QString();
     m_statusModel->setText(s.model.isEmpty() ? tr("no model")
-                                             : tr("%1 · %2 · %3").arg(s.model, s.device, s.precision));
+                                             : tr("%1 · %2 · %3").arg(s.model, s.device, s.precision) + classes);
+    m_statusModel->setToolTip(s.transform.toHtmlEscaped());
     m_statusTimes->setText(tr("preprocess %1 · inference %2").arg(millis(s.preprocessMs), millis(s.inferenceMs)));
     m_statusLive->setVisible(s.live);
     m_statusLive->setText(tr("%1 fps · %2 dropped")

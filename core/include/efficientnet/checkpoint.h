@@ -28,6 +28,8 @@ NamedTensors readCheckpoint(const std::string& path);
 
 NamedTensors readTorchSave(const std::string& path);   // zip or legacy torch.save
 NamedTensors readSafetensors(const std::string& path);
+// A safetensors file's __metadata__ (string to string; empty when it has none). Throws CheckpointError.
+std::map<std::string, std::string> readSafetensorsMetadata(const std::string& path);
 
 // Writes a safetensors file atomically (temporary file, then rename). Tensors are written contiguous, in their
 // own dtype (float32, float16, bfloat16, float64, int64, int32, int16, int8, uint8, bool).

@@ -6,18 +6,25 @@
 #include <string>
 #include <vector>
 
+#include "efficientnet/checkpoint_info.h"
 #include "efficientnet/imaging.h"
+#include "efficientnet/transforms.h"
 #include "efficientnet/variants.h"
 
 namespace efficientnet {
 
 struct ClassifierOptions {
-    std::string model = "efficientnet_b0";     // any name resolveModelName() accepts
-    std::string weights;                       // checkpoint file; empty: random weights (only with randomWeights)
+    std::string model;                         // any name resolveModelName() accepts; empty: what the weights say
+                                               // (their metadata, config.json or shapes), else efficientnet_b0
+    bool modelIsPreference = false;            // use `model` only if the weights fit its variant, else theirs
+    std::string weights;                       // checkpoint file or Hugging Face model folder; empty: random weights
+                                               // (only with randomWeights)
     bool randomWeights = false;                // allow running without weights (predictions are meaningless)
     std::string device = "auto";               // auto | cpu | cuda
     std::optional<WeightSource> source;        // checkpoint key naming; nullopt: detect from the keys
-    std::vector<std::string> labels;           // class names by index; empty: "class N"
+    std::vector<std::string> imagenetLabels;   // names for a 1000-class head without names of its own
+    std::string labelsFile;                    // class names given by hand (checkpoint_info.h readLabelsFile)
+    TransformOverrides overrides;              // transform values given by hand
     std::string precision = "auto";            // auto (fp16 on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
     bool cudaGraphs = true;                    // replay a CUDA graph per batch size
     bool channelsLast = true;
@@ -65,8 +72,10 @@ public:
     BatchResult classifyBatch(const std::vector<Image>& images, int topk);
 
     std::string precision() const;             // fp32 | fp16 | bf16
-    int inputSize() const;                     // the variant's crop size
+    int inputSize() const;                     // the transform's crop size
     const ModelName& model() const;
+    // What was loaded and how it is used: classes and their names, the transform and where each came from.
+    const CheckpointInfo& info() const;
     std::string deviceName() const;            // "cpu" or "cuda:0 (GPU name)"
     std::string weightsDescription() const;    // file and detected source, or "random (meaningless)"
 

@@ -3,20 +3,20 @@
 #include <optional>
 #include <string>
 
+#include "efficientnet/checkpoint_info.h"
 #include "efficientnet/variants.h"
 
 namespace efficientnet {
 
 struct ConversionResult {
-    std::string variant;      // torchvision name of the variant the weights fit
-    WeightSource source;      // whose keys the input had
+    CheckpointInfo info;      // what was read: network, source, classes, labels, transform
     size_t tensors;
 };
 
-// Reads `from` (any supported format and source), maps it to torchvision keys, checks it loads strictly into the
-// variant (given by `modelName`, or else the one variant whose keys and shapes fit), and writes `to` as
-// safetensors with metadata {format, source, variant}. Throws CheckpointError / ConfigError.
-ConversionResult convertCheckpoint(const std::string& from, const std::string& to,
-                                   const std::optional<std::string>& modelName, std::optional<WeightSource> source);
+// Reads request.weights (any supported format, source or folder), works out what it is (checkpoint_info.h: the
+// network from request.model, the file or its shapes; labels; transform), checks that it loads strictly into that
+// network, and writes `to` as torchvision-keyed safetensors whose metadata says all of it (describingMetadata), so
+// that the file alone classifies as the original did. Throws CheckpointError / ConfigError.
+ConversionResult convertCheckpoint(const ModelRequest& request, const std::string& to);
 
 } // namespace efficientnet

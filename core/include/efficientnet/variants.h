@@ -18,6 +18,10 @@ enum class WeightSource { Torchvision, Timm, Lukemelas };
 
 enum class Interpolation { Bilinear, Bicubic };
 
+// How the image is resized before the centre crop: the shorter side to resizeSize, keeping the aspect ratio
+// (torchvision Resize(int), timm crop_mode "center"), or both sides to resizeSize (timm crop_mode "squash").
+enum class ResizeMode { ShorterSide, Squash };
+
 enum class BlockKind { MBConv, FusedMBConv };
 
 // One row of the paper's stage table (torchvision `_MBConvConfig` before scaling).
@@ -31,13 +35,15 @@ struct StageConfig {
     int repeats;
 };
 
-// The reference eval transform (torchvision weights' transforms()).
+// An eval transform: resize (antialiased, as PIL), centre crop, scale to [0, 1], normalise. The variant table holds
+// torchvision's; other sources' are in transforms.h.
 struct Preprocessing {
     int cropSize;
     int resizeSize;
     Interpolation interpolation;
     std::array<float, 3> mean;
     std::array<float, 3> std;
+    ResizeMode resizeMode = ResizeMode::ShorterSide;
 };
 
 struct VariantSpec {
@@ -67,18 +73,23 @@ int scaledStemChannels(const VariantSpec& spec);   // the first stage's input ch
 int scaledHeadChannels(const VariantSpec& spec);
 
 // A model name as a user types it, resolved: torchvision (`efficientnet_b0`, `efficientnet_v2_s`), timm
-// (`efficientnet_b0`, `tf_efficientnet_b0`, `efficientnetv2_s`, `tf_efficientnetv2_s`) or lukemelas
-// (`efficientnet-b0`). `tf_` and lukemelas names mean TensorFlow SAME padding and BN eps 1e-3.
+// (`efficientnet_b0`, `tf_efficientnet_b0`, `efficientnetv2_s`, `tf_efficientnetv2_s`, any of them with a
+// pretrained tag: `tf_efficientnetv2_s.in21k_ft_in1k`) or lukemelas (`efficientnet-b0`). `tf_` and lukemelas names
+// mean TensorFlow SAME padding and BN eps 1e-3.
 struct ModelName {
     const VariantSpec* spec;
     Padding padding;
     WeightSource namingHint;     // the source the name suggests, used when a checkpoint's keys do not tell
     double bnEps;                // spec->bnEps, or 1e-3 for TF-ported weights
+    std::string architecture;    // the name without its tag, as typed ("tf_efficientnetv2_s", "efficientnet-b2")
+    std::string tag;             // a timm pretrained tag ("in21k_ft_in1k"); empty when none was given
+    std::string display() const { return tag.empty() ? architecture : architecture + "." + tag; }
 };
 ModelName resolveModelName(const std::string& name);   // throws ConfigError listing accepted names
 
 const char* toString(Padding padding);
 const char* toString(WeightSource source);
 const char* toString(Interpolation interpolation);
+const char* toString(ResizeMode mode);
 
 } // namespace efficientnet

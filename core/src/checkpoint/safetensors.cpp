@@ -353,6 +353,30 @@ NamedTensors readSafetensors(const std::string& path)
     return guardedRead(path, [&] { return readSafetensorsFile(path); });
 }
 
+std::map<std::string, std::string> readSafetensorsMetadata(const std::string& path)
+{
+    return guardedRead(path, [&] {
+        const uint64_t size = fileSize(path);
+        std::ifstream in(path, std::ios::binary);
+        if (!in)
+            throw CheckpointError(path, "cannot be opened — check that it is a readable file");
+        const Json header = parseHeader(in, readHeaderLength(in, size, path), path);
+        std::map<std::string, std::string> metadata;
+        if (!header.is_object() || !header.contains(kMetadataKey))
+            return metadata;
+        const Json& entries = header.at(kMetadataKey);
+        if (!entries.is_object())
+            throw CheckpointError(path, std::string(kMetadataKey) + " is not an object of strings" + kIncomplete);
+        for (const auto& [key, value] : entries.items()) {
+            if (!value.is_string())
+                throw CheckpointError(path, std::string(kMetadataKey) + " entry '" + printable(key) +
+                                                "' is not a string" + kIncomplete);
+            metadata[key] = value.get<std::string>();
+        }
+        return metadata;
+    });
+}
+
 void writeSafetensors(const std::string& path, const NamedTensors& tensors,
                       const std::map<std::string, std::string>& metadata)
 {

@@ -15,6 +15,7 @@
 #include "efficientnet/model.h"
 #include "efficientnet/preprocess.h"
 #include "efficientnet/weights.h"
+#include "model/resolve.h"
 
 namespace efficientnet {
 namespace {
@@ -73,7 +74,9 @@ size_t pixelBytes(const Image& image) { return static_cast<size_t>(image.width) 
 
 struct Classifier::Impl {
     using BatchResult = Classifier::BatchResult;
+    CheckpointInfo info;
     ModelName name;
+    Preprocessing preprocessing;
     torch::Device device = torch::kCPU;
     std::unique_ptr<InferenceModel> engine;
     std::unique_ptr<cuda::Stream> stream;
@@ -122,7 +125,7 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Imag
     }
     clock.mark();
 
-    const auto& p = name.spec->preprocessing;
+    const auto& p = preprocessing;
     std::map<std::pair<int, int>, std::vector<int64_t>> groups;   // equally sized frames, preprocessed in one call
     for (size_t i = 0; i < images.size(); ++i)
         groups[{images[i]->height, images[i]->width}].push_back(static_cast<int64_t>(i));
@@ -154,7 +157,7 @@ torch::Tensor Classifier::Impl::preprocessOnHost(const std::vector<const Image*>
 {
     std::vector<torch::Tensor> tensors;
     for (const auto* image : images)
-        tensors.push_back(preprocess(*image, name.spec->preprocessing));
+        tensors.push_back(preprocess(*image, preprocessing));
     return torch::stack(tensors);
 }
 
@@ -162,19 +165,36 @@ Classifier::Classifier(const ClassifierOptions& options)
     : m_impl(std::make_unique<Impl>())
 {
     auto& d = *m_impl;
-    d.name = resolveModelName(options.model);
+    if (options.weights.empty() && !options.randomWeights)
+        throw ConfigError("no weights for " + (options.model.empty() ? std::string("efficientnet_b0") : options.model) +
+                          ": give --weights FILE, put a checkpoint in " + weightsCacheDir() +
+                          ", or pass --random-weights to run on random weights");
+    ModelRequest request;
+    request.model = options.model;
+    request.modelIsPreference = options.modelIsPreference;
+    request.weights = options.weights;
+    request.source = options.source;
+    request.labelsFile = options.labelsFile;
+    request.overrides = options.overrides;
+    request.imagenetLabels = options.imagenetLabels;
+    // The checkpoint decides what it can (classes, labels, transform, the network when no name is given); its
+    // tensors come back under torchvision's keys.
+    ResolvedCheckpoint resolved = resolveCheckpoint(request);
+    d.info = std::move(resolved.info);
+    d.name = d.info.name;
+    d.preprocessing = d.info.transform.preprocessing;
+    d.labels = d.info.labels.names;
     d.device = chooseDevice(options.device);
-    d.labels = options.labels;
-    EfficientNet model(EfficientNetOptions(d.name.spec->name).padding(d.name.padding).bnEps(d.name.bnEps));
+    EfficientNet model(EfficientNetOptions(d.name.spec->name)
+                           .padding(d.name.padding)
+                           .bnEps(d.name.bnEps)
+                           .numClasses(d.info.numClasses));
     if (!options.weights.empty()) {
-        // Without an explicit source, a checkpoint's keys tell; the model name's hint is only the fallback.
-        const auto loaded = loadWeights(model, options.weights, options.source);
-        d.weights = options.weights + " (" + toString(loaded.source) + " keys)";
-    } else if (options.randomWeights) {
-        d.weights = "random (predictions are meaningless)";
+        loadStateDict(model, resolved.tensors, d.info.weightsPath);
+        resolved.tensors.clear();
+        d.weights = d.info.weightsPath + " (" + toString(d.info.keys) + " keys)";
     } else {
-        throw ConfigError("no weights for " + options.model + ": give --weights FILE, put a checkpoint in " +
-                          weightsCacheDir() + ", or pass --random-weights to run on random weights");
+        d.weights = "random (predictions are meaningless)";
     }
     InferenceOptions inference;
     inference.device = d.device;
@@ -185,7 +205,7 @@ Classifier::Classifier(const ClassifierOptions& options)
         d.stream = std::make_unique<cuda::Stream>(d.device.index());
     d.engine = std::make_unique<InferenceModel>(model, inference);
     if (options.warmup) {
-        const int size = d.name.spec->preprocessing.cropSize;
+        const int size = d.preprocessing.cropSize;
         Image blank{size, size, std::vector<std::uint8_t>(static_cast<size_t>(size) * size * 3, 0)};
         classify(blank, 1);
     }
@@ -293,6 +313,7 @@ Classifier::BatchResult Classifier::Impl::classifyNow(const std::vector<const Im
 }
 
 const ModelName& Classifier::model() const { return m_impl->name; }
+const CheckpointInfo& Classifier::info() const { return m_impl->info; }
 
 std::string Classifier::deviceName() const
 {
@@ -302,7 +323,7 @@ std::string Classifier::deviceName() const
 }
 
 std::string Classifier::precision() const { return toString(m_impl->engine->options().precision); }
-int Classifier::inputSize() const { return m_impl->name.spec->preprocessing.cropSize; }
+int Classifier::inputSize() const { return m_impl->preprocessing.cropSize; }
 std::string Classifier::weightsDescription() const { return m_impl->weights; }
 
 void setComputeThreads(int threads) { torch::set_num_threads(threads); }

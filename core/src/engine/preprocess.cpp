@@ -38,11 +38,14 @@ torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& 
     const int64_t height = frames.size(1);
     const int64_t width = frames.size(2);
     auto x = frames.permute({0, 3, 1, 2}).to(torch::kFloat32);
-    // torchvision Resize(size): the shorter side becomes `size`, the longer int(size * long / short).
+    // torchvision Resize(size): the shorter side becomes `size`, the longer int(size * long / short); timm's "squash"
+    // crop mode, Resize((size, size)): both sides become `size`.
     const bool wide = width >= height;
     const int64_t shortSide = wide ? height : width;
     const int64_t longSide = wide ? width : height;
-    const int64_t resizedLong = static_cast<int64_t>(static_cast<double>(p.resizeSize) * longSide / shortSide);
+    const bool squash = p.resizeMode == ResizeMode::Squash;
+    const int64_t resizedLong =
+        squash ? p.resizeSize : static_cast<int64_t>(static_cast<double>(p.resizeSize) * longSide / shortSide);
     const int64_t h = wide ? p.resizeSize : resizedLong;
     const int64_t w = wide ? resizedLong : p.resizeSize;
     x = resizeLikePil(x, h, w, p.interpolation);

@@ -1,22 +1,8 @@
-#include <fstream>
-
+#include "efficientnet/checkpoint_info.h"
 #include "efficientnet/classifier.h"
-#include "efficientnet/errors.h"
 
 namespace efficientnet {
 
-std::vector<std::string> readLabels(const std::string& path)
-{
-    std::ifstream in(path);
-    if (!in)
-        throw Error(path + ": cannot open the class-name file");
-    std::vector<std::string> labels;
-    for (std::string line; std::getline(in, line);) {
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        labels.push_back(line);
-    }
-    return labels;
-}
+std::vector<std::string> readLabels(const std::string& path) { return readLabelsFile(path).names; }
 
 } // namespace efficientnet

@@ -124,12 +124,19 @@ int scaledHeadChannels(const VariantSpec& spec)
 
 ModelName resolveModelName(const std::string& name)
 {
+    // timm: "architecture.tag" (timm/models/_registry.py split_model_name_tag); the tag is checked against timm's
+    // table by the transforms (transforms.h), which know the tags.
+    const auto dot = name.find('.');
+    const std::string architecture = name.substr(0, dot);
+    const std::string tag = dot == std::string::npos ? std::string() : name.substr(dot + 1);
+    if (dot != std::string::npos && (tag.empty() || startsWith(architecture, "efficientnet-")))
+        throw ConfigError("model '" + name + "': a tag follows a timm name, as in tf_efficientnetv2_s.in21k_ft_in1k");
     // lukemelas: efficientnet-b0 ... efficientnet-b7 (TensorFlow ports).
-    if (startsWith(name, "efficientnet-b")) {
-        const auto& spec = variant("efficientnet_b" + name.substr(std::string("efficientnet-b").size()));
-        return {&spec, Padding::TfSame, WeightSource::Lukemelas, kTfBnEps};
+    if (startsWith(architecture, "efficientnet-b")) {
+        const auto& spec = variant("efficientnet_b" + architecture.substr(std::string("efficientnet-b").size()));
+        return {&spec, Padding::TfSame, WeightSource::Lukemelas, kTfBnEps, architecture, tag};
     }
-    std::string rest = name;
+    std::string rest = architecture;
     const bool tf = startsWith(rest, "tf_");
     if (tf)
         rest = rest.substr(3);
@@ -139,13 +146,13 @@ ModelName resolveModelName(const std::string& name)
     for (const auto& v : allVariants()) {
         if (v.name != rest)
             continue;
-        const bool timmName = tf || name != rest;
+        const bool timmName = tf || architecture != rest || !tag.empty();
         return {&v, tf ? Padding::TfSame : Padding::Symmetric,
-                timmName ? WeightSource::Timm : WeightSource::Torchvision, tf ? kTfBnEps : v.bnEps};
+                timmName ? WeightSource::Timm : WeightSource::Torchvision, tf ? kTfBnEps : v.bnEps, architecture, tag};
     }
     throw ConfigError("unknown model '" + name + "'; known: " + knownNames() +
-                      " (timm names such as tf_efficientnet_b0 and tf_efficientnetv2_s, and lukemelas names such as "
-                      "efficientnet-b0, are accepted too)");
+                      " (timm names such as tf_efficientnet_b0 and tf_efficientnetv2_s.in1k, and lukemelas names such "
+                      "as efficientnet-b0, are accepted too)");
 }
 
 const char* toString(Padding padding) { return padding == Padding::Symmetric ? "symmetric" : "tf-same"; }
@@ -164,5 +171,7 @@ const char* toString(Interpolation interpolation)
 {
     return interpolation == Interpolation::Bicubic ? "bicubic" : "bilinear";
 }
+
+const char* toString(ResizeMode mode) { return mode == ResizeMode::Squash ? "squash" : "shorter side"; }
 
 } // namespace efficientnet

@@ -10,6 +10,7 @@
 #include "efficientnet/printable.h"
 #include "efficientnet/convert.h"
 #include "efficientnet/keymap.h"
+#include "model/resolve.h"
 
 namespace efficientnet {
 namespace {
@@ -140,49 +141,15 @@ NamedTensors stateDict(const EfficientNet& model)
 } // namespace efficientnet
 
 namespace efficientnet {
-namespace {
 
-// The variant whose modules take exactly these torchvision-keyed tensors.
-const VariantSpec* findFittingVariant(const NamedTensors& raw, std::optional<WeightSource> source,
-                                      const std::string& path, WeightSource& detected, NamedTensors& mapped)
+ConversionResult convertCheckpoint(const ModelRequest& request, const std::string& to)
 {
-    for (const auto& spec : allVariants()) {
-        try {
-            auto candidate = toTorchvisionKeys(raw, spec, source, path, &detected);
-            EfficientNet probe(EfficientNetOptions(spec.name));
-            loadStateDict(probe, candidate, path);
-            mapped = std::move(candidate);
-            return &spec;
-        } catch (const CheckpointError&) {
-            continue;   // not this variant
-        }
-    }
-    return nullptr;
-}
-
-} // namespace
-
-ConversionResult convertCheckpoint(const std::string& from, const std::string& to,
-                                   const std::optional<std::string>& modelName, std::optional<WeightSource> source)
-{
-    const auto raw = readCheckpoint(from);
-    WeightSource detected = WeightSource::Torchvision;
-    NamedTensors mapped;
-    const VariantSpec* spec = nullptr;
-    if (modelName) {
-        const auto name = resolveModelName(*modelName);
-        spec = name.spec;
-        mapped = toTorchvisionKeys(raw, *spec, source, from, &detected);
-        EfficientNet probe(EfficientNetOptions(spec->name));
-        loadStateDict(probe, mapped, from);   // throws, naming the keys, when the weights do not fit
-    } else {
-        spec = findFittingVariant(raw, source, from, detected, mapped);
-        if (!spec)
-            throw CheckpointError(from, "fits none of the EfficientNet variants; name one with --model to see "
-                                        "which keys differ");
-    }
-    writeSafetensors(to, mapped, {{"source", toString(detected)}, {"variant", spec->name}});
-    return {spec->name, detected, mapped.size()};
+    ResolvedCheckpoint resolved = resolveCheckpoint(request);
+    const CheckpointInfo& info = resolved.info;
+    EfficientNet probe(EfficientNetOptions(info.name.spec->name).numClasses(info.numClasses));
+    loadStateDict(probe, resolved.tensors, info.weightsPath);   // throws, naming the keys, when they do not fit
+    writeSafetensors(to, resolved.tensors, describingMetadata(info));
+    return {info, resolved.tensors.size()};
 }
 
 } // namespace efficientnet

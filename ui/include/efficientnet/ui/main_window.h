@@ -25,6 +25,8 @@ struct StatusInfo {
     QString model;
     QString device;
     QString precision;
+    int classes = 0;           // 0: not shown
+    QString transform;         // the eval transform in use and where it comes from (the model label's tooltip)
     double preprocessMs = -1;
     double inferenceMs = -1;
     double fps = -1;

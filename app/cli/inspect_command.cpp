@@ -1,0 +1,75 @@
+// efficientnet-cli inspect FILE|DIR [--json]: what a user needs before trusting a checkpoint. Nothing is built or
+// run; the file is read by the same safe readers as classify.
+#include <iomanip>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "arguments.h"
+#include "commands.h"
+#include "model_options.h"
+#include "efficientnet/checkpoint_info.h"
+#include "efficientnet/printable.h"
+#ifdef EFFICIENTNET_HAVE_DOWNLOAD
+#include "efficientnet/download.h"
+#endif
+
+namespace efficientnet::cli {
+
+int runInspect(const std::vector<std::string>& argv)
+{
+    auto valueOptions = modelOptionNames();
+    valueOptions.erase("weights");
+    const Arguments args(argv, valueOptions, {"json"});
+    if (args.positional().size() != 1)
+        throw UsageError("inspect needs one checkpoint file or model folder");
+    ModelRequest request = modelRequest(args);
+    request.weights = args.positional().front();
+    const CheckpointInfo info = inspectCheckpoint(request);
+#ifdef EFFICIENTNET_HAVE_DOWNLOAD
+    const std::string sha256 = sha256OfFile(info.weightsPath);
+#else
+    const std::string sha256 = "(not computed: this build has no OpenSSL)";
+#endif
+    nlohmann::json doc = modelJson(info);
+    doc["file"] = info.weightsPath;
+    doc["config"] = info.configPath.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.configPath);
+    doc["format"] = info.format;
+    doc["dtypes"] = info.dtypes;
+    doc["parameters"] = info.parameters;
+    doc["sha256"] = sha256;
+    doc["metadata"] = info.metadata;
+    if (args.flag("json")) {
+        std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+        return kExitOk;
+    }
+    const auto row = [](const char* name, const std::string& value) {
+        std::cout << std::left << std::setw(14) << name << printable(value, 2000) << "\n";
+    };
+    row("file", info.weightsPath);
+    if (!info.configPath.empty())
+        row("config", info.configPath);
+    row("format", info.format);
+    row("sha256", sha256);
+    row("keys", std::string(toString(info.keys)) + (info.trainedBy != info.keys
+                                                        ? std::string(" (") + toString(info.trainedBy) + " weights)"
+                                                        : std::string()));
+    row("network", info.name.display() + " = " + info.name.spec->name + ", " + toString(info.name.padding) +
+                       " padding (from " + info.nameOrigin + ")");
+    row("classes", std::to_string(info.numClasses));
+    std::string names;
+    for (size_t i = 0; i < info.labels.names.size() && i < 5; ++i)
+        names += (i ? ", " : "") + info.labels.names[i];
+    row("labels", names + (info.labels.names.size() > 5 ? ", ..." : "") + " (" + info.labels.origin + ")");
+    std::string dtypes;
+    for (const auto& [dtype, count] : info.dtypes)
+        dtypes += (dtypes.empty() ? "" : ", ") + std::to_string(count) + " " + dtype;
+    row("tensors", dtypes);
+    row("parameters", std::to_string(info.parameters));
+    row("transform", describe(info.transform.preprocessing) + " (" + info.transform.origin + ")");
+    for (const auto& [key, value] : info.metadata)
+        row(("meta " + key).c_str(), value);
+    return kExitOk;
+}
+
+} // namespace efficientnet::cli
