@@ -2,12 +2,13 @@
 
 #include "efficientnet/classifier.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/platform.h"
 
 namespace efficientnet {
 
 std::vector<std::string> readLabels(const std::string& path)
 {
-    std::ifstream in(path);
+    std::ifstream in(platform::pathFromUtf8(path));
     if (!in)
         throw Error(path + ": cannot open the class-name file");
     std::vector<std::string> labels;
