@@ -5,9 +5,8 @@
 #include <iomanip>
 #include <iostream>
 
-#include <unistd.h>
-
 #include "arguments.h"
+#include "efficientnet/platform.h"
 
 namespace efficientnet::cli {
 namespace {
@@ -31,7 +30,7 @@ std::string csvField(const std::string& text)
 AtomicFile::AtomicFile(std::string path, std::string option)
     : m_path(std::move(path))
     , m_option(std::move(option))
-    , m_temporary(m_path + ".tmp")
+    , m_temporary(platform::pathFromUtf8(m_path + ".tmp"))
     , m_out(m_temporary, std::ios::trunc)
 {
     if (!m_out)
@@ -52,7 +51,7 @@ void AtomicFile::commit()
     m_out.close();
     if (!m_out)
         throw UsageError("writing " + m_option + " " + m_path + " failed (disk full?)");
-    std::filesystem::rename(m_temporary, m_path);
+    std::filesystem::rename(m_temporary, platform::pathFromUtf8(m_path));
     m_committed = true;
 }
 
@@ -100,7 +99,7 @@ void JsonWriter::finish() { m_out << "\n  ]\n}\n" << std::flush; }
 
 Progress::Progress(size_t total, bool wanted)
     : m_total(total)
-    , m_active(wanted && isatty(STDERR_FILENO) == 1)
+    , m_active(wanted && platform::stderrIsTerminal())
 {
 }
 
