@@ -23,6 +23,8 @@ std::string utf8FromPath(const std::filesystem::path& path);
 
 // An environment variable's value (UTF-8 on Windows, whatever the code page); nullopt when unset or empty.
 std::optional<std::string> environment(const char* name);
+// Sets it for this process (and the programs it starts); an empty value unsets it. Returns false on failure.
+bool setEnvironment(const char* name, const std::string& value);
 
 // The program's arguments without argv[0]. Windows: read from the wide command line (GetCommandLineW), so that
 // C:\Users\José\photo.jpg arrives as UTF-8 whatever the console's code page; elsewhere argv as it is.

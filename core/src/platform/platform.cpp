@@ -117,6 +117,12 @@ std::optional<std::string> environment(const char* name)
     return narrow(value);
 }
 
+bool setEnvironment(const char* name, const std::string& value)
+{
+    const std::wstring wideValue = widen(value);
+    return SetEnvironmentVariableW(widen(name).c_str(), value.empty() ? nullptr : wideValue.c_str()) != 0;
+}
+
 std::vector<std::string> programArguments(int, char**)
 {
     int count = 0;
@@ -212,6 +218,11 @@ std::optional<std::string> environment(const char* name)
     if (!value || !*value)
         return std::nullopt;
     return std::string(value);
+}
+
+bool setEnvironment(const char* name, const std::string& value)
+{
+    return (value.empty() ? unsetenv(name) : setenv(name, value.c_str(), 1)) == 0;
 }
 
 std::vector<std::string> programArguments(int argc, char** argv)
