@@ -21,21 +21,22 @@ set(EFFICIENTNET_GPU_RUNTIME_PATTERNS
     torch_cuda*.dll caffe2_nvrtc.dll cublas*.dll cudnn*.dll cufft*.dll curand*.dll cusolver*.dll cusparse*.dll
     nvrtc*.dll nvJitLink*.dll)
 
+# The same list as a regular expression on a DLL's path, for $<FILTER:...> over $<TARGET_RUNTIME_DLLS:...>.
+set(efficientnet_gpu_runtime_regex "")
+foreach(pattern IN LISTS EFFICIENTNET_GPU_RUNTIME_PATTERNS)
+  string(REPLACE "." "\\." regex "${pattern}")
+  string(REPLACE "*" "[^/]*" regex "${regex}")
+  list(APPEND efficientnet_gpu_runtime_regex "${regex}")
+endforeach()
+list(JOIN efficientnet_gpu_runtime_regex "|" efficientnet_gpu_runtime_regex)
+set(EFFICIENTNET_GPU_RUNTIME_REGEX "(^|/)(${efficientnet_gpu_runtime_regex})$")
+
 # Splits LibTorch's DLLs into what bin\ gets and what the GPU runtime gets.
 function(efficientnet_split_torch_dlls dlls core_out gpu_out)
   set(core "")
   set(gpu "")
   foreach(dll IN LISTS dlls)
-    get_filename_component(name ${dll} NAME)
-    set(in_gpu FALSE)
-    foreach(pattern IN LISTS EFFICIENTNET_GPU_RUNTIME_PATTERNS)
-      string(REPLACE "." "\\." regex "${pattern}")
-      string(REPLACE "*" ".*" regex "${regex}")
-      if(name MATCHES "^${regex}$")
-        set(in_gpu TRUE)
-      endif()
-    endforeach()
-    if(in_gpu)
+    if(dll MATCHES "${EFFICIENTNET_GPU_RUNTIME_REGEX}")
       list(APPEND gpu ${dll})
     else()
       list(APPEND core ${dll})
