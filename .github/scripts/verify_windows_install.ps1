@@ -54,7 +54,7 @@ $userPath = Get-UserPath
 $entries = @($userPath -split ';' | ForEach-Object { $_.TrimEnd('\') })
 Check ($entries -contains $cliFolder) "the user's PATH has $cliFolder"
 Check (-not ($entries -contains $bin)) "the user's PATH does not have bin\ (its DLLs)"
-$command = (Get-ItemProperty -LiteralPath "Registry::HKEY_CLASSES_ROOT\$progId\shell\open\command").'(default)'
+$command = (Get-ItemProperty -LiteralPath "Registry::HKEY_CLASSES_ROOT\$progId\shell\open\command" -ErrorAction SilentlyContinue).'(default)'
 Check ($command -eq "`"$bin\efficientnet-demo.exe`" `"%1`"") "Open with: $progId opens efficientnet-demo ($command)"
 $openWith = Get-ItemProperty -LiteralPath 'Registry::HKEY_CLASSES_ROOT\.jpg\OpenWithProgids' -ErrorAction SilentlyContinue
 Check ($null -ne $openWith -and $null -ne $openWith.PSObject.Properties[$progId]) ".jpg lists $progId under OpenWithProgids"
@@ -127,7 +127,7 @@ try {
         $listed = @(Get-Content (Join-Path $installDir 'share\efficientnet-libtorch\windows\gpu-runtime-files.txt') |
             Where-Object { $_ -and -not $_.StartsWith('#') })
         $present = @(Get-ChildItem -LiteralPath $gpuFolder -File | ForEach-Object Name)
-        Check ($listed.Count -gt 0 -and (Compare-Object $listed $present) -eq $null) "gpu-runtime holds exactly the $($listed.Count) listed DLLs"
+        Check ($listed.Count -gt 0 -and $null -eq (Compare-Object $listed $present)) "gpu-runtime holds exactly the $($listed.Count) listed DLLs"
         Check (-not (Test-Path -LiteralPath (Join-Path $bin 'torch_cuda.dll'))) "torch_cuda.dll is not in bin\"
         $bad = Join-Path $root 'gpu-runtime-bad-hash'
         & "$system32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -ExecutionPolicy Bypass -File `
