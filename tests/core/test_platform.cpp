@@ -10,6 +10,7 @@
 //    ~/.cache on Linux, $EFFICIENTNET_CACHE_DIR and $TORCH_HOME first; findCachedWeights in a non-ASCII folder;
 //  - Windows: a path longer than MAX_PATH (the manifest's longPathAware).
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -43,12 +44,15 @@ void check(bool ok, const std::string& what)
 
 using File = std::unique_ptr<std::FILE, decltype(&std::fclose)>;
 
-// A fresh folder under the system's temporary folder, removed at exit.
+// A fresh folder under the system's temporary folder (named by the clock, so that a run killed before its cleanup
+// does not stand in the next one's way), removed at exit.
 class Scratch {
 public:
-    Scratch() : m_dir(fs::temp_directory_path() / "efficientnet-test-platform")
+    Scratch()
+        : m_dir(fs::temp_directory_path() /
+                ("efficientnet-test-platform-" +
+                 std::to_string(std::chrono::steady_clock::now().time_since_epoch().count())))
     {
-        fs::remove_all(m_dir);
         fs::create_directories(m_dir);
     }
     ~Scratch()

@@ -123,12 +123,14 @@ bool setEnvironment(const char* name, const std::string& value)
     return SetEnvironmentVariableW(widen(name).c_str(), value.empty() ? nullptr : wideValue.c_str()) != 0;
 }
 
-std::vector<std::string> programArguments(int, char**)
+std::vector<std::string> programArguments(int argc, char** argv)
 {
     int count = 0;
     LPWSTR* wide = CommandLineToArgvW(GetCommandLineW(), &count);
+    if (!wide)   // out of memory: the C runtime's argv, in the ANSI code page (UTF-8 under the manifest)
+        return std::vector<std::string>(argv + (argc > 0 ? 1 : 0), argv + argc);
     std::vector<std::string> arguments;
-    for (int i = 1; wide && i < count; ++i)
+    for (int i = 1; i < count; ++i)
         arguments.push_back(narrow(wide[i]));
     LocalFree(wide);
     return arguments;
@@ -318,9 +320,14 @@ const GpuRuntime& loadGpuRuntime()
             if (length > 0 && length < name.size())
                 candidates.push_back({fs::path(name.substr(0, length)).parent_path() / kTorchCudaDll, false});
         }
-        const fs::path folder = (executablePath().parent_path() / EFFICIENTNET_GPU_RUNTIME_DIR).lexically_normal();
-        candidates.push_back({folder / kTorchCudaDll, true});
-        runtime.detail = utf8FromPath(folder);
+        fs::path folder;
+        try {
+            folder = (executablePath().parent_path() / EFFICIENTNET_GPU_RUNTIME_DIR).lexically_normal();
+            candidates.push_back({folder / kTorchCudaDll, true});
+            runtime.detail = utf8FromPath(folder);
+        } catch (const Error& e) {   // no own path: only the LibTorch folder can hold it
+            runtime.detail = e.what();
+        }
         for (const auto& [library, ownFolder] : candidates) {
             if (!fs::exists(library, error))
                 continue;
