@@ -5,6 +5,12 @@
 if(NOT CPACK_GENERATOR STREQUAL "NSIS")
   return()
 endif()
+if(CPACK_EFFICIENTNET_GPU_RUNTIME_MISSING)
+  message(FATAL_ERROR
+    "The CUDA flavour's installer downloads its GPU runtime (installer/gpu_runtime.cmake), and this build does not say "
+    "from where: configure with -DEFFICIENTNET_GPU_RUNTIME_URL=<URL of the LibTorch archive> and "
+    "-DEFFICIENTNET_GPU_RUNTIME_ARCHIVE=<that archive, as downloaded> (its SHA-256 is fixed from it).")
+endif()
 file(GLOB_RECURSE staged LIST_DIRECTORIES false "${CPACK_TEMPORARY_DIRECTORY}/*")
 set(total 0)
 set(largest_size 0)
@@ -23,7 +29,7 @@ if(total GREATER CPACK_EFFICIENTNET_NSIS_LIMIT_BYTES)
   message(FATAL_ERROR
     "The NSIS payload is ${total} bytes (${total_mib} MiB), over the ${CPACK_EFFICIENTNET_NSIS_LIMIT_BYTES}-byte "
     "(${limit_mib} MiB) limit: NSIS installers cannot exceed 2 GB. Largest file: ${largest_rel} (${largest_size} bytes). "
-    "Package this flavour as ZIP (cpack -G ZIP) or with WiX (cpack -G WIX), or build the CUDA flavour against a "
-    "LibTorch with fewer CUDA architectures; see README.md, \"Packages\".")
+    "Move the largest DLLs into the GPU runtime (EFFICIENTNET_GPU_RUNTIME_PATTERNS in installer/gpu_runtime.cmake), "
+    "or build against a LibTorch with fewer CUDA architectures; see README.md, \"Packages\".")
 endif()
 message(STATUS "NSIS payload: ${total} bytes (${total_mib} MiB), under the ${limit_mib} MiB limit")

@@ -11,6 +11,7 @@ packages=(
   qt6-multimedia-dev   # names the cameras in the desktop app (optional: without it the box offers indices)
   dpkg-dev file   # cpack -G DEB computes the dependencies with dpkg-shlibdeps, finding the ELF files with file
   nsis   # makensis: the NSIS installer script is compiled by the package_nsis test
+  g++-mingw-w64-x86-64-posix   # the Windows build check (tests/windows): MinGW-w64 compiles the sources for Windows
   python3-torch python3-torchvision python3-numpy python3-pil   # the reference implementation for the tests
   clang libclang-rt-14-dev   # the sanitizer build and the libFuzzer targets (scripts/sanitize.sh)
 )

@@ -41,10 +41,11 @@ for target in "${targets[@]}"; do
   log=$work/run-$(date +%Y%m%d-%H%M%S).log
   echo "fuzzing $target for $minutes minutes (log: $log)"
   status=0
-  "$fuzz/$target" -max_total_time=$((minutes * 60)) -jobs="$jobs" -workers="$jobs" \
+  # libFuzzer writes fuzz-N.log for each job into the working folder: keep them beside the corpus.
+  (cd "$work" && "$fuzz/$target" -max_total_time=$((minutes * 60)) -jobs="$jobs" -workers="$jobs" \
       -rss_limit_mb=1536 -malloc_limit_mb=512 -timeout=30 -print_final_stats=1 \
       -dict="$root/tests/fuzz/dicts/${dict[$target]}.dict" -artifact_prefix="$work/" \
-      "$work/corpus" "$fuzz/seeds/${corpus[$target]}" > "$log" 2>&1 || status=$?
+      "$work/corpus" "$fuzz/seeds/${corpus[$target]}") > "$log" 2>&1 || status=$?
   done_line=$(grep -E "DONE|#[0-9]+.*(pulse|NEW|REDUCE)" "$log" | tail -1)
   execs=$(grep -o "stat::number_of_executed_units: [0-9]*" "$log" | awk '{s+=$2} END {print s+0}')
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<< "$done_line")

@@ -6,6 +6,8 @@
 #   STEP=nsis      cpack -G NSIS: makensis compiles the generated installer script (Debian's makensis here: that
 #                  proves the script, not a Windows payload). Prints "SKIP: makensis ..." when there is none.
 #   STEP=nsis_limit  the same with a 1 MiB payload limit: must fail, saying why and what to do
+#   STEP=nsis_cuda   cpack -G NSIS with the CUDA flavour's installer additions (installer/windows/efficientnet.nsh.in
+#                  configured for cuda: the GPU runtime's download, its ProgID): makensis compiles that script too
 cmake_minimum_required(VERSION 3.25)
 set(packages ${WORK}/packages)
 
@@ -124,7 +126,7 @@ elseif(STEP STREQUAL "contents")
   list(LENGTH installed n)
   message(STATUS "the .deb and the .tgz hold exactly the ${n} installed files")
 
-elseif(STEP STREQUAL "nsis" OR STEP STREQUAL "nsis_limit")
+elseif(STEP STREQUAL "nsis" OR STEP STREQUAL "nsis_limit" OR STEP STREQUAL "nsis_cuda")
   # Windows: where the NSIS installer puts it (the registry, as CPack looks), often not on PATH.
   find_program(MAKENSIS makensis PATHS [HKEY_LOCAL_MACHINE\\SOFTWARE\\NSIS] [HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\NSIS]
                                        "C:/Program Files (x86)/NSIS" "C:/Program Files/NSIS")
@@ -134,8 +136,13 @@ elseif(STEP STREQUAL "nsis" OR STEP STREQUAL "nsis_limit")
   endif()
   set(out_dir ${WORK}/${STEP})
   file(REMOVE_RECURSE ${out_dir})
-  if(STEP STREQUAL "nsis")
-    run_cpack(NSIS ${out_dir})
+  if(STEP STREQUAL "nsis" OR STEP STREQUAL "nsis_cuda")
+    set(extra "")
+    if(STEP STREQUAL "nsis_cuda")
+      include(${BUILD_DIR}/CPackConfig.cmake)   # CPACK_EFFICIENTNET_NSIS_DEFINES_CUDA: the CUDA flavour's !include
+      set(extra -D "CPACK_NSIS_DEFINES=${CPACK_EFFICIENTNET_NSIS_DEFINES_CUDA}")
+    endif()
+    run_cpack(NSIS ${out_dir} ${extra})
     if(NOT cpack_rc EQUAL 0)
       message(FATAL_ERROR "cpack -G NSIS failed (${cpack_rc}):\n${cpack_log}")
     endif()
@@ -143,8 +150,15 @@ elseif(STEP STREQUAL "nsis" OR STEP STREQUAL "nsis_limit")
     if(NOT exe)
       message(FATAL_ERROR "cpack -G NSIS made no .exe in ${out_dir}:\n${cpack_log}")
     endif()
+    if(STEP STREQUAL "nsis_cuda")
+      file(GLOB_RECURSE nsi ${out_dir}/*/project.nsi)
+      file(READ "${nsi}" script)
+      if(NOT script MATCHES "efficientnet-cuda\\.nsh")
+        message(FATAL_ERROR "${nsi} does not include the CUDA flavour's efficientnet-cuda.nsh")
+      endif()
+    endif()
     file(SIZE ${exe} size)
-    message(STATUS "makensis compiled the installer script: ${exe} (${size} bytes)")
+    message(STATUS "makensis compiled the installer script (${STEP}): ${exe} (${size} bytes)")
   else()
     run_cpack(NSIS ${out_dir} -D CPACK_EFFICIENTNET_NSIS_LIMIT_BYTES=1048576)
     if(cpack_rc EQUAL 0 OR NOT cpack_log MATCHES "NSIS installers cannot exceed 2 GB")

@@ -11,12 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
-#ifdef _WIN32
-#define NOMINMAX
-#define WIN32_LEAN_AND_MEAN
-#include <windows.h>
-#endif
-
 #include "arguments.h"
 #include "batch.h"
 #include "model_options.h"
@@ -27,6 +21,7 @@
 #include "efficientnet/printable.h"
 #include "efficientnet/imaging.h"
 #include "efficientnet/transforms.h"
+#include "efficientnet/platform.h"
 #include "efficientnet/variants.h"
 
 namespace efficientnet::cli {
@@ -46,21 +41,24 @@ constexpr const char* kBundledWeightsFolder = "weights";   // in resourcesDir():
 constexpr const char* kRandomWeightsWarning =
     "warning: running on RANDOM weights: the predictions mean nothing. Give --weights FILE for real results.";
 
-// Files given by name are always tried; folders are walked (recursively, sorted) for image files.
+// Files given by name are always tried; folders are walked (recursively, sorted) for image files. Names stay UTF-8
+// strings (platform.h); on Windows path::string() would turn them into the ANSI code page, and throw on a name it
+// cannot represent.
 std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
 {
     std::vector<std::string> files;
     for (const auto& path : paths) {
         std::error_code ec;
-        if (!fs::is_directory(path, ec)) {
+        const fs::path folder = platform::pathFromUtf8(path);
+        if (!fs::is_directory(folder, ec)) {
             files.push_back(path);
             continue;
         }
         std::vector<std::string> found;
-        for (fs::recursive_directory_iterator it(path, fs::directory_options::skip_permission_denied, ec), end;
+        for (fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied, ec), end;
              !ec && it != end; it.increment(ec))
-            if (it->is_regular_file(ec) && hasImageExtension(it->path().string()))
-                found.push_back(it->path().string());
+            if (it->is_regular_file(ec) && hasImageExtension(platform::utf8FromPath(it->path())))
+                found.push_back(platform::utf8FromPath(it->path()));
         std::sort(found.begin(), found.end());
         files.insert(files.end(), found.begin(), found.end());
     }
@@ -124,35 +122,21 @@ void printBlock(const FileResult& r)
     std::cout << "\n";
 }
 
-// This executable's path: where the installed share folder is found from (Linux /proc, Windows the module's name).
-fs::path executablePath(std::error_code& ec)
-{
-#ifdef _WIN32
-    std::wstring buffer(32768, L'\0');
-    const DWORD length = GetModuleFileNameW(nullptr, buffer.data(), static_cast<DWORD>(buffer.size()));
-    if (length == 0 || length == buffer.size()) {
-        ec = std::error_code(static_cast<int>(GetLastError()), std::system_category());
-        return {};
-    }
-    buffer.resize(length);
-    return fs::path(buffer);
-#else
-    return fs::read_symlink("/proc/self/exe", ec);
-#endif
-}
-
 } // namespace
 
+// Found from this executable's own path (platform::executablePath), so that an installed tree works wherever it
+// was unpacked or installed.
 std::string resourcesDir()
 {
-    if (const char* dir = std::getenv("EFFICIENTNET_RESOURCES_DIR"); dir && *dir)
-        return dir;
-    std::error_code ec;
-    const fs::path exe = executablePath(ec);
-    if (!ec) {
+    if (const auto dir = platform::environment("EFFICIENTNET_RESOURCES_DIR"))
+        return *dir;
+    try {
+        const fs::path exe = platform::executablePath();
+        std::error_code ec;
         for (const auto& candidate : {exe.parent_path() / "../share/efficientnet-libtorch", exe.parent_path() / "resources"})
             if (fs::exists(candidate / kLabelsFile, ec))
-                return fs::weakly_canonical(candidate, ec).string();
+                return platform::utf8FromPath(fs::weakly_canonical(candidate, ec));
+    } catch (const Error&) {   // no executable path: the source tree's resources, as in a build folder
     }
     return EFFICIENTNET_SOURCE_RESOURCES;
 }
@@ -195,7 +179,10 @@ int runModels(const std::vector<std::string>& argv)
                         {"classes", tag.numClasses},
                         {"transform", transformOf(timmTransform(tag))}});
     if (args.flag("json")) {
-        std::cout << json{{"models", list}, {"timm_tags", tags}, {"lukemelas", lukemelas}}.dump(2) << "\n";
+        // Every JSON this tool writes replaces bytes that are not UTF-8 instead of throwing (as JsonWriter does).
+        std::cout << json{{"models", list}, {"timm_tags", tags}, {"lukemelas", lukemelas}}.dump(
+                         2, ' ', false, json::error_handler_t::replace)
+                  << "\n";
         return kExitOk;
     }
     std::cout << "torchvision models, with their weights' transform:\n";
@@ -238,9 +225,12 @@ int runClassify(const std::vector<std::string>& argv)
     if (options.weights.empty())
         std::cerr << kRandomWeightsWarning << "\n";
     std::cerr << "model: " << describeModel(classifier.info()) << "\n";
+    const bool onGpu = classifier.deviceName() != "cpu";
+    if (!onGpu && options.device == "auto")
+        if (const std::string why = gpuUnavailableReason(); !why.empty())
+            std::cerr << "note: running on the CPU: " << why << "\n";   // a CUDA build that found no usable GPU
 
     BatchOptions batching;
-    const bool onGpu = classifier.deviceName() != "cpu";
     batching.batchSize = args.intValue("batch-size", onGpu ? kGpuBatch : kCpuBatch, 1, kMaxBatch);
     batching.decodeThreads = decodeThreads(onGpu);
     std::optional<CsvWriter> csv;
@@ -322,7 +312,7 @@ int runConvert(const std::vector<std::string>& argv)
     const Arguments args(argv, valueOptions, {});
     if (!args.has("from") || !args.has("to"))
         throw UsageError("convert needs --from FILE (or a model folder) and --to FILE.safetensors");
-    if (fs::path(args.value("to")).extension() != ".safetensors")
+    if (platform::pathFromUtf8(args.value("to")).extension() != ".safetensors")
         throw UsageError("--to must name a .safetensors file");
     if (args.has("weights"))
         throw UsageError("convert reads --from, not --weights");

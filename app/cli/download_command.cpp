@@ -11,11 +11,10 @@
 #include <optional>
 #include <sstream>
 
-#include <unistd.h>
-
 #include "arguments.h"
 #include "efficientnet/classifier.h"
 #include "efficientnet/download.h"
+#include "efficientnet/platform.h"
 #include "efficientnet/printable.h"
 
 namespace efficientnet::cli {
@@ -33,7 +32,7 @@ constexpr double kBytesPerMiB = 1024.0 * 1024.0;
 class ProgressReporter {
 public:
     explicit ProgressReporter(std::string name)
-        : m_name(std::move(name)), m_terminal(isatty(STDERR_FILENO) == 1) {}
+        : m_name(std::move(name)), m_terminal(platform::stderrIsTerminal()) {}
     ~ProgressReporter() { finish(); }
     ProgressReporter(const ProgressReporter&) = delete;
     ProgressReporter& operator=(const ProgressReporter&) = delete;

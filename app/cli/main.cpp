@@ -7,6 +7,7 @@
 #include "arguments.h"
 #include "commands.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/platform.h"
 #include "efficientnet/printable.h"
 
 namespace {
@@ -38,7 +39,9 @@ download fetches a model's pretrained weights into that cache (SHA-256 verified)
 int main(int argc, char** argv)
 {
     using namespace efficientnet::cli;
-    const std::vector<std::string> args(argv + 1, argv + argc);
+    // UTF-8 in (Windows: from the wide command line, so that any file name arrives whole) and out.
+    const std::vector<std::string> args = efficientnet::platform::programArguments(argc, argv);
+    efficientnet::platform::prepareConsole();
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
         (args.empty() ? std::cerr : std::cout) << kUsage;
         return args.empty() ? kExitUsage : kExitOk;

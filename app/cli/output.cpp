@@ -7,10 +7,9 @@
 #include <iomanip>
 #include <iostream>
 
-#include <unistd.h>
-
 #include "arguments.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/platform.h"
 
 namespace efficientnet::cli {
 namespace {
@@ -34,7 +33,7 @@ std::string csvField(const std::string& text)
 AtomicFile::AtomicFile(std::string path, std::string option)
     : m_path(std::move(path))
     , m_option(std::move(option))
-    , m_temporary(m_path + ".tmp")
+    , m_temporary(platform::pathFromUtf8(m_path + ".tmp"))
     , m_out(m_temporary, std::ios::trunc)
 {
     if (!m_out)
@@ -68,7 +67,7 @@ void AtomicFile::commit()
         throw Error(m_path + ": cannot be written (" + std::strerror(m_error) + "); the results above are complete, "
                     "but " + m_option + " was not written — check that the disk has room");
     }
-    std::filesystem::rename(m_temporary, m_path);
+    std::filesystem::rename(m_temporary, platform::pathFromUtf8(m_path));
     m_committed = true;
 }
 
@@ -118,7 +117,7 @@ void JsonWriter::finish() { m_out << "\n  ]\n}\n" << std::flush; }
 
 Progress::Progress(size_t total, bool wanted)
     : m_total(total)
-    , m_active(wanted && isatty(STDERR_FILENO) == 1)
+    , m_active(wanted && platform::stderrIsTerminal())
 {
 }
 

@@ -3,6 +3,7 @@
 // stderr.
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -30,9 +31,9 @@ public:
     void commit();
 
 private:
-    std::string m_path;
+    std::string m_path;                 // as given: UTF-8 (Linux: the name's bytes)
     std::string m_option;
-    std::string m_temporary;
+    std::filesystem::path m_temporary;
     std::ofstream m_out;
     int m_error = 0;
     bool m_committed = false;

@@ -1,5 +1,6 @@
 #include "camera_worker.h"
 
+#include <QSettings>
 #include <QThread>
 #include <chrono>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
+#include "core_paths.h"
 #include "efficientnet/limits.h"
 
 namespace efficientnet::desktop {
@@ -61,6 +63,35 @@ Image toImage(const cv::Mat& bgr)
     return image;
 }
 
+#ifdef Q_OS_WIN
+// Windows 10 and 11 refuse a camera to desktop programs when the user (or a policy) switched that off; OpenCV then
+// just fails to open it, which looks like a missing camera. Windows keeps the switches per user in the capability
+// consent store: Value "Deny" under webcam (all apps) or webcam\NonPackaged (desktop apps). That store is not a
+// documented interface, so it only sharpens the message; the advice is given whenever a camera fails to open.
+bool windowsDeniesCamera()
+{
+    const QString store = QStringLiteral("HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\"
+                                         "CapabilityAccessManager\\ConsentStore\\webcam");
+    for (const QString& key : {store, store + QStringLiteral("\\NonPackaged")})
+        if (QSettings(key, QSettings::NativeFormat).value(QStringLiteral("Value")).toString() == QLatin1String("Deny"))
+            return true;
+    return false;
+}
+#endif
+
+QString cameraOpenFailure(int index)
+{
+    QString message = CameraWorker::tr("Cannot open camera %1: no such camera, or it is in use by another program.").arg(index);
+#ifdef Q_OS_WIN
+    message += windowsDeniesCamera()
+                   ? CameraWorker::tr(" Windows' privacy settings do not let desktop apps use the camera.")
+                   : CameraWorker::tr(" Windows may also be blocking it.");
+    message += CameraWorker::tr(" To allow it: Settings > Privacy & security > Camera, turn on \"Camera access\" and "
+                                "\"Let desktop apps access your camera\" (Windows 10: Settings > Privacy > Camera).");
+#endif
+    return message + CameraWorker::tr(" Live mode stopped; choose another camera or a video file.");
+}
+
 } // namespace
 
 CameraWorker::CameraWorker(std::shared_ptr<FrameSlot> frames, std::shared_ptr<std::atomic<quint64>> activeSession)
@@ -82,15 +113,16 @@ void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, qu
         if (isIndex)
             capture.open(index);
         else
-            openSource(capture, source.toStdString());
+            // A URL, or a file name: UTF-8 on Windows, which OpenCV's FFmpeg backend expects there and which the
+            // executables' UTF-8 code page manifest makes the ANSI code page of narrow Windows calls.
+            openSource(capture, toCorePath(source));
     } catch (const cv::Exception& e) {
         Q_EMIT stopped(session, tr("Cannot open %1: %2").arg(source, QString::fromStdString(e.what())), true);
         return;
     }
     if (!capture.isOpened()) {
         Q_EMIT stopped(session,
-                       isIndex ? tr("Cannot open camera %1: no such camera, or it is in use by another program. "
-                                    "Live mode stopped; choose another camera or a video file.").arg(index)
+                       isIndex ? cameraOpenFailure(index)
                                : tr("Cannot open %1: not a readable video file or stream. Live mode stopped.").arg(source),
                        true);
         return;

@@ -10,6 +10,7 @@
 #include <opencv2/core/version.hpp>
 
 #include "camera_list.h"
+#include "core_paths.h"
 #include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/main_window.h"
 #include "efficientnet/variants.h"
@@ -77,8 +78,7 @@ QString resourcesDir()
 
 QString findWeightsFor(const QString& model)
 {
-    return QString::fromStdString(
-        findCachedWeights(model.toStdString(), {(resourcesDir() + "/" + kBundledWeightsFolder).toStdString()}));
+    return fromCorePath(findCachedWeights(model.toStdString(), {toCorePath(resourcesDir() + "/" + kBundledWeightsFolder)}));
 }
 
 DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)

@@ -2,7 +2,7 @@
 
 #include <exception>
 
-#include "efficientnet/classifier.h"
+#include "core_paths.h"
 #include "efficientnet/variants.h"
 
 namespace efficientnet::desktop {
@@ -60,7 +60,7 @@ std::optional<WeightsOffer> DownloadController::offerFor(const QString& model, Q
     };
 #ifdef EFFICIENTNET_HAVE_DOWNLOAD
     try {
-        const WeightsRegistry registry = readWeightsRegistry(m_registryFile.toStdString());
+        const WeightsRegistry registry = readWeightsRegistry(toCorePath(m_registryFile));
         WeightsOffer offer;
         offer.model = model;
         offer.entry = findDownload(registry, model.toStdString());
@@ -81,8 +81,9 @@ bool DownloadController::start(const WeightsOffer& offer)
         return false;
     m_running = true;
     m_cancel->store(false);
-    const QString cacheDir = QString::fromStdString(weightsCacheDir());
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, offer, cacheDir] { worker->download(offer, cacheDir); },
+    // The weights cache (empty: the worker asks weightsCacheDir(), which throws where there is no home folder, and
+    // reports that as a failed download rather than letting it cross this slot).
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, offer] { worker->download(offer, QString()); },
                               Qt::QueuedConnection);
     return true;
 }

@@ -3,6 +3,8 @@
 #include <exception>
 #include <optional>
 
+#include "core_paths.h"
+#include "efficientnet/classifier.h"
 #include "efficientnet/errors.h"
 
 namespace efficientnet::desktop {
@@ -34,14 +36,15 @@ void DownloadWorker::download(const WeightsOffer& offer, const QString& cacheDir
         Q_EMIT progress(offer.model, static_cast<qint64>(done), static_cast<qint64>(total));
     };
     try {
-        const DownloadResult result = downloadWeights(offer.entry, cacheDir.toStdString(), onProgress, m_cancel.get());
+        const std::string folder = cacheDir.isEmpty() ? weightsCacheDir() : toCorePath(cacheDir);
+        const DownloadResult result = downloadWeights(offer.entry, folder, onProgress, m_cancel.get());
         QString warning;
         if (!result.verified)
             warning = tr("%1 is NOT VERIFIED: the registry has no SHA-256 for it (%2). Its SHA-256 is %3; compare it "
                          "with a source you trust.")
-                          .arg(QString::fromStdString(result.path), QString::fromStdString(offer.entry.note),
+                          .arg(fromCorePath(result.path), QString::fromStdString(offer.entry.note),
                                QString::fromStdString(result.sha256));
-        Q_EMIT finished(offer.model, QString::fromStdString(result.path), warning);
+        Q_EMIT finished(offer.model, fromCorePath(result.path), warning);
     } catch (const DownloadError& e) {   // names the URL
         Q_EMIT failed(offer.model, QString::fromUtf8(e.what()), m_cancel->load());
     } catch (const std::exception& e) {   // the cache folder cannot be made, the disk is full, ...

@@ -25,7 +25,8 @@ public:
     // cancel: set by the controller on the GUI thread; the transfer polls it.
     explicit DownloadWorker(std::shared_ptr<const std::atomic<bool>> cancel);
 
-    // Blocking: runs on the download thread, which has nothing else to do meanwhile.
+    // Blocking: runs on the download thread, which has nothing else to do meanwhile. cacheDir empty: the weights
+    // cache (weightsCacheDir(), asked here so that its failure is reported by failed()).
     void download(const efficientnet::desktop::WeightsOffer& offer, const QString& cacheDir);
 
 Q_SIGNALS:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 
+#include "core_paths.h"
 #include "desktop_app.h"
 #include "efficientnet/errors.h"
 
@@ -33,7 +34,7 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
         if (config.weights.isEmpty() && !config.randomWeights) {
             config.weights = findWeightsFor(config.model);
             if (config.weights.isEmpty()) {
-                const QString where = QString::fromStdString(weightsCacheDir());
+                const QString where = fromCorePath(weightsCacheDir());
                 if (!config.randomIfNoWeights)
                     throw ConfigError("no weights for " + options.model + " in " + where.toStdString() +
                                       " or torch.hub's checkpoints folder: open a checkpoint (File > Open weights…, or "
@@ -43,11 +44,11 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
                 note = tr("No weights for %1 are cached in %2.").arg(config.model, where);   // the app says what to do
             }
         }
-        options.weights = config.weights.toStdString();
+        options.weights = toCorePath(config.weights);
         options.modelIsPreference = config.modelIfItFits;
-        options.labelsFile = config.labelsFile.toStdString();
+        options.labelsFile = toCorePath(config.labelsFile);
         if (!config.imagenetLabelsFile.isEmpty())
-            options.imagenetLabels = readLabels(config.imagenetLabelsFile.toStdString());
+            options.imagenetLabels = readLabels(toCorePath(config.imagenetLabelsFile));
         // The new model is built beside the old one, which stays in use if this throws.
         auto classifier = std::make_unique<Classifier>(options);
         m_classifier = std::move(classifier);
@@ -118,7 +119,7 @@ void InferenceWorker::classifyFiles(quint64 job, const QStringList& paths)
         try {
             QElapsedTimer timer;
             timer.start();
-            const Image image = decodeImageFile(QFile::encodeName(files[i]).toStdString());
+            const Image image = decodeImageFile(toCorePath(files[i]));
             result.times.decodeMs = timer.nsecsElapsed() / 1e6;
             result = classifyOne(image, std::move(result));
         } catch (const std::exception& e) {
@@ -185,7 +186,7 @@ QStringList expandImagePaths(const QStringList& paths)
         QDirIterator it(path, QDir::Files | QDir::Readable, QDirIterator::Subdirectories);
         while (it.hasNext()) {
             const QString file = it.next();
-            if (hasImageExtension(QFile::encodeName(file).toStdString()))
+            if (hasImageExtension(toCorePath(file)))
                 found << file;
         }
         found.sort();

@@ -314,7 +314,9 @@ void outOfMemoryLosesNothing()
 
 int main()
 {
-    if (!torch::cuda::is_available()) {
+    // cuda::available(), not torch::cuda::is_available(): on Windows it first loads the delay-loaded torch_cuda.dll,
+    // without which LibTorch would answer (and remember) "no CUDA".
+    if (!cuda::available()) {
         std::printf("skipped: no CUDA device (this LibTorch has no CUDA or no GPU is present); run on the GPU machine\n");
         return kSkip;
     }

@@ -86,13 +86,16 @@ private:
     std::unique_ptr<Impl> m_impl;
 };
 
-// Where downloaded weights live: $EFFICIENTNET_CACHE_DIR, else $XDG_CACHE_HOME/efficientnet-libtorch, else
-// ~/.cache/efficientnet-libtorch.
+// Where downloaded weights live (UTF-8): $EFFICIENTNET_CACHE_DIR, else on Linux $XDG_CACHE_HOME/efficientnet-libtorch
+// or ~/.cache/efficientnet-libtorch, on Windows %LOCALAPPDATA%\efficientnet-libtorch. Throws Error when there is no
+// home folder to put it in. (core/src/model/weights_cache.cpp, torch-free.)
 std::string weightsCacheDir();
 
 // A cached checkpoint for a model name: a .pth or .safetensors file whose name starts with the name (e.g.
-// efficientnet_b0_rwightman-7f5810bc.pth) in the weights cache or torch.hub's checkpoints folder, then in
-// `bundledFolders` (weights shipped with a package: the user's own downloads win). Empty if none.
+// efficientnet_b0_rwightman-7f5810bc.pth) in the weights cache or torch.hub's checkpoints folder
+// ($TORCH_HOME/hub/checkpoints, as torch.hub computes it: ~/.cache/torch/hub/checkpoints, on Windows
+// %USERPROFILE%\.cache\torch\hub\checkpoints), then in `bundledFolders` (weights shipped with a package: the user's
+// own downloads win). Empty if none.
 std::string findCachedWeights(const std::string& modelName, const std::vector<std::string>& bundledFolders = {});
 
 // What this process runs on, for About boxes and bug reports. CUDA fields say "none" without a CUDA device.
@@ -103,6 +106,10 @@ struct RuntimeInfo {
     std::string gpu;         // name of device 0
 };
 RuntimeInfo runtimeInfo();
+
+// Why `--device auto` means the CPU in a build that could use a GPU, in words for the user ("no NVIDIA GPU driver was
+// found", "the GPU runtime is not installed in ..."); empty when a CUDA device is usable or this build has no CUDA.
+std::string gpuUnavailableReason();
 
 // Threads LibTorch uses for CPU operators (default: the machine's physical cores).
 void setComputeThreads(int threads);

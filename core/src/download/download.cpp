@@ -12,10 +12,10 @@
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include "efficientnet/download.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/platform.h"
 
 namespace efficientnet {
 namespace {
@@ -104,7 +104,7 @@ bool startBody(Transfer& t)
         return true;
     }
     t.base = 0;
-    if (std::fflush(t.file) != 0 || ftruncate(fileno(t.file), 0) != 0) {
+    if (!platform::truncateToEmpty(t.file)) {
         t.writeErrno = errno;
         return false;
     }
@@ -174,7 +174,7 @@ std::string kept(const fs::path& part)
     std::error_code ec;
     if (!fs::exists(part, ec))
         return {};
-    return "; the partial download is kept in " + part.string() + " and resumes next time";
+    return "; the partial download is kept in " + platform::utf8FromPath(part) + " and resumes next time";
 }
 
 // After a failed request: an empty .part is worth nothing to resume, so it goes.
@@ -207,7 +207,7 @@ std::string describe(CURLcode code)
     if (t.cancelled)
         throw DownloadError(url, "cancelled" + kept(part));
     if (t.writeErrno)
-        throw DownloadError(url, "cannot write " + part.string() + ": " + std::strerror(t.writeErrno));
+        throw DownloadError(url, "cannot write " + platform::utf8FromPath(part) + ": " + std::strerror(t.writeErrno));
     if (code == CURLE_HTTP_RETURNED_ERROR)
         throw DownloadError(url, "the server answered HTTP " + std::to_string(status) +
                                      (status == kHttpNotFound ? " (not found: the registry's URL may be out of date)" : ""));
@@ -221,13 +221,17 @@ std::string describe(CURLcode code)
 Outcome transferOnce(const std::string& url, const fs::path& part, const DownloadProgress& progress,
                      const std::atomic<bool>* cancel)
 {
-    File file(std::fopen(part.c_str(), "ab"), &std::fclose);
+    File file(platform::openFile(part, "ab"), &std::fclose);
     if (!file)
-        throw DownloadError(url, "cannot write " + part.string() + ": " + std::strerror(errno));
+        throw DownloadError(url, "cannot write " + platform::utf8FromPath(part) + ": " + std::strerror(errno));
     Transfer t;
     t.file = file.get();
-    std::fseek(file.get(), 0, SEEK_END);   // where "a" mode starts is up to the C library
-    t.resumeFrom = static_cast<std::uint64_t>(std::ftell(file.get()));
+    // Where "a" mode starts is up to the C library; and a checkpoint may pass 2 GiB, which a 32-bit ftell (Windows'
+    // long) cannot count: the platform layer's 64-bit offset.
+    const auto end = platform::seekToEnd(file.get());
+    if (!end)
+        throw DownloadError(url, "cannot read the size of " + platform::utf8FromPath(part) + ": " + std::strerror(errno));
+    t.resumeFrom = *end;
     t.progress = &progress;
     t.cancel = cancel;
     char detail[CURL_ERROR_SIZE] = {};
@@ -244,7 +248,7 @@ Outcome transferOnce(const std::string& url, const fs::path& part, const Downloa
     if (code == CURLE_OK && !t.started)
         startBody(t);   // an empty body: a 206 keeps the .part as it is, anything else empties it
     // Flushed and synced before any rename, so that after a crash the final name never holds a short file.
-    if (std::fflush(file.get()) != 0 || fsync(fileno(file.get())) != 0)
+    if (!platform::flushToDisk(file.get()))
         t.writeErrno = t.writeErrno ? t.writeErrno : errno;
     file.reset();
 
@@ -285,7 +289,7 @@ std::string expectedHash(const WeightsDownload& entry)
 
 std::string sha256OfFile(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(platform::pathFromUtf8(path), std::ios::binary);
     if (!in)
         throw Error(path + ": cannot open it to compute its SHA-256");
     const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
@@ -314,26 +318,26 @@ std::string sha256OfFile(const std::string& path)
 DownloadResult downloadWeights(const WeightsDownload& entry, const std::string& cacheDir,
                                const DownloadProgress& progress, const std::atomic<bool>* cancel)
 {
-    const fs::path target = fs::path(cacheDir) / entry.file;
+    const fs::path target = platform::pathFromUtf8(cacheDir) / platform::pathFromUtf8(entry.file);
     DownloadResult result;
-    result.path = target.string();
+    result.path = platform::utf8FromPath(target);
     result.verified = !entry.sha256.empty();
     std::error_code ec;
     if (fs::is_regular_file(target, ec)) {
         // Already cached. A file that does not verify stays until a verified download replaces it.
-        result.sha256 = sha256OfFile(target.string());
+        result.sha256 = sha256OfFile(result.path);
         result.alreadyPresent = !result.verified || hashMatches(result.sha256, entry);
         if (result.alreadyPresent)
             return result;
     }
-    fs::create_directories(cacheDir, ec);
+    fs::create_directories(platform::pathFromUtf8(cacheDir), ec);
     if (ec)
         throw DownloadError(entry.url, "cannot create the weights cache " + cacheDir + ": " + ec.message());
 
     initCurlOnce();
-    const fs::path part = target.string() + kPartSuffix;
+    const fs::path part = platform::pathFromUtf8(result.path + kPartSuffix);
     result.resumed = transferToPart(entry.url, part, progress, cancel);
-    result.sha256 = sha256OfFile(part.string());
+    result.sha256 = sha256OfFile(platform::utf8FromPath(part));
     if (result.verified && !hashMatches(result.sha256, entry)) {
         fs::remove(part, ec);   // resuming a corrupt file would only reproduce it
         throw DownloadError(entry.url, "SHA-256 mismatch: expected " + expectedHash(entry) + ", got " +
@@ -342,7 +346,8 @@ DownloadResult downloadWeights(const WeightsDownload& entry, const std::string& 
     }
     fs::rename(part, target, ec);   // atomic within one folder: the final name holds all or nothing
     if (ec)
-        throw DownloadError(entry.url, "cannot move " + part.string() + " to " + target.string() + ": " + ec.message());
+        throw DownloadError(entry.url, "cannot move " + platform::utf8FromPath(part) + " to " + result.path + ": " +
+                                           ec.message());
     return result;
 }
 

@@ -11,6 +11,7 @@
 #include "efficientnet/download.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/limits.h"
+#include "efficientnet/platform.h"
 
 namespace efficientnet {
 namespace {
@@ -147,8 +148,9 @@ WeightsDownload readEntry(const json& object, const std::string& variantName, co
 json parseFile(const std::string& path)
 {
     std::error_code error;
-    const auto size = std::filesystem::file_size(path, error);
-    std::ifstream in(path, std::ios::binary);
+    const auto file = platform::pathFromUtf8(path);
+    const auto size = std::filesystem::file_size(file, error);
+    std::ifstream in(file, std::ios::binary);
     if (error || !in)
         throw ConfigError(path + ": cannot open the weights registry; give another with --registry FILE");
     if (size > kMaxJsonFileBytes)

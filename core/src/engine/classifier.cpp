@@ -1,8 +1,6 @@
 #include "efficientnet/classifier.h"
 
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <mutex>
 
@@ -13,6 +11,7 @@
 #include "efficientnet/errors.h"
 #include "efficientnet/inference.h"
 #include "efficientnet/model.h"
+#include "efficientnet/platform.h"
 #include "efficientnet/preprocess.h"
 #include "efficientnet/weights.h"
 #include "model/resolve.h"
@@ -20,21 +19,22 @@
 namespace efficientnet {
 namespace {
 
-namespace fs = std::filesystem;
-
 torch::Device chooseDevice(const std::string& device)
 {
     if (device == "cpu")
         return torch::kCPU;
-    const bool cuda = torch::cuda::is_available();
+    const bool gpu = cuda::available();   // loads the Windows CUDA flavour's GPU runtime first
     if (device == "cuda") {
-        if (!cuda)
-            throw ConfigError("--device cuda: no CUDA device is available (this LibTorch build has no CUDA, or no "
-                              "GPU/driver was found); use --device cpu or auto");
+        if (!gpu) {
+            const std::string why = gpuUnavailableReason();
+            throw ConfigError("--device cuda: no CUDA device is available (" +
+                              (why.empty() ? std::string("this LibTorch build has no CUDA") : why) +
+                              "); use --device cpu or auto");
+        }
         return torch::Device(torch::kCUDA, 0);
     }
     if (device == "auto")
-        return cuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+        return gpu ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
     throw ConfigError("unknown device '" + device + "'; use auto, cpu or cuda");
 }
 
@@ -43,27 +43,6 @@ Precision choosePrecision(const std::string& precision, const torch::Device& dev
     if (precision == "auto")
         return device.is_cuda() ? Precision::Float16 : Precision::Float32;
     return parsePrecision(precision);
-}
-
-std::string envOr(const char* name, const std::string& fallback)
-{
-    const char* value = std::getenv(name);
-    return value && *value ? value : fallback;
-}
-
-bool isCheckpointFile(const fs::path& p)
-{
-    const auto ext = p.extension().string();
-    return ext == ".pth" || ext == ".pt" || ext == ".safetensors" || ext == ".bin";
-}
-
-// "efficientnet_b0_rwightman-7f5810bc.pth" belongs to efficientnet_b0, not to efficientnet_b0x or tf_efficientnet_b0.
-bool namesModel(const std::string& file, const std::string& model)
-{
-    if (file.rfind(model, 0) != 0 || file.size() == model.size())
-        return false;
-    const char next = file[model.size()];
-    return next == '.' || next == '_' || next == '-';
 }
 
 constexpr int64_t kUploadChunks = 4;   // host copy of chunk k+1 overlaps the device copy of chunk k
@@ -337,31 +316,25 @@ RuntimeInfo runtimeInfo()
             gpu ? cuda::deviceName(0) : "none"};
 }
 
-std::string weightsCacheDir()
+std::string gpuUnavailableReason()
 {
-    const std::string home = envOr("HOME", ".");
-    return envOr("EFFICIENTNET_CACHE_DIR", envOr("XDG_CACHE_HOME", home + "/.cache") + "/efficientnet-libtorch");
-}
-
-std::string findCachedWeights(const std::string& modelName, const std::vector<std::string>& bundledFolders)
-{
-    const std::string home = envOr("HOME", ".");
-    std::vector<fs::path> folders{weightsCacheDir(),
-                                  envOr("TORCH_HOME", envOr("XDG_CACHE_HOME", home + "/.cache") + "/torch") +
-                                      "/hub/checkpoints"};
-    folders.insert(folders.end(), bundledFolders.begin(), bundledFolders.end());
-    for (const auto& folder : folders) {
-        std::error_code ec;
-        std::vector<fs::path> matches;
-        for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec))
-            if (it->is_regular_file(ec) && isCheckpointFile(it->path()) && namesModel(it->path().filename().string(), modelName))
-                matches.push_back(it->path());
-        if (!matches.empty()) {
-            std::sort(matches.begin(), matches.end());
-            return matches.front().string();
-        }
+    if (!cuda::compiled() || cuda::available())
+        return {};
+    const auto& runtime = platform::loadGpuRuntime();
+    switch (runtime.state) {
+    case platform::GpuRuntimeState::NotInstalled:
+        return "the GPU runtime is not installed in " + runtime.detail +
+               (runtime.nvidiaDriver ? "; run the installer again and let it download the GPU runtime" : "");
+    case platform::GpuRuntimeState::LoadFailed:
+        return "the GPU runtime could not be loaded (" + runtime.detail + ")";
+    default:
+        break;
     }
-    return {};
+#ifdef _WIN32
+    if (!runtime.nvidiaDriver)
+        return "no NVIDIA GPU driver was found (nvcuda.dll)";
+#endif
+    return "no CUDA device or NVIDIA driver was found";
 }
 
 } // namespace efficientnet

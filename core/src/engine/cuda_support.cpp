@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "efficientnet/platform.h"
+
 #ifdef EFFICIENTNET_WITH_CUDA
 #include <ATen/cuda/CUDAEvent.h>
 #include <ATen/detail/CUDAHooksInterface.h>
@@ -24,7 +26,13 @@ constexpr int kGraphWarmupRuns = 3;   // cuDNN picks its algorithms before captu
 } // namespace
 
 bool compiled() { return true; }
-bool available() { return torch::cuda::is_available(); }
+bool available()
+{
+    // LibTorch caches its answer to "is there CUDA?" on the first question (at::detail::getCUDAHooks): the Windows
+    // CUDA flavour's torch_cuda.dll, delay-loaded from its own folder, must be in the process before that.
+    platform::loadGpuRuntime();
+    return torch::cuda::is_available();
+}
 void enableAutotuning() { at::globalContext().setBenchmarkCuDNN(true); }
 std::string runtimeVersion()
 {

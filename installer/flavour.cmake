@@ -1,0 +1,30 @@
+# The package flavour and the names that follow from it. Included by the top-level CMakeLists.txt right after the
+# packages are found, because more than packaging needs it: the Windows executables' version resources name the
+# flavour (app/windows), so that "Open with" tells the two apart.
+#
+# Flavours: the CPU and the CUDA builds are separate packages (efficientnet-libtorch, efficientnet-libtorch-cuda)
+# that install the same files and so conflict with each other. The flavour follows the LibTorch built against.
+if(TARGET torch_cuda)
+  set(efficientnet_default_flavour cuda)
+else()
+  set(efficientnet_default_flavour cpu)
+endif()
+set(EFFICIENTNET_PACKAGE_FLAVOUR ${efficientnet_default_flavour} CACHE STRING "Package flavour: cpu or cuda")
+set_property(CACHE EFFICIENTNET_PACKAGE_FLAVOUR PROPERTY STRINGS cpu cuda)
+if(NOT EFFICIENTNET_PACKAGE_FLAVOUR MATCHES "^(cpu|cuda)$")
+  message(FATAL_ERROR "EFFICIENTNET_PACKAGE_FLAVOUR must be cpu or cuda, not '${EFFICIENTNET_PACKAGE_FLAVOUR}'")
+endif()
+if(EFFICIENTNET_PACKAGE_FLAVOUR STREQUAL "cuda" AND NOT TARGET torch_cuda)
+  message(FATAL_ERROR "EFFICIENTNET_PACKAGE_FLAVOUR=cuda needs a CUDA LibTorch (no torch_cuda target was found)")
+endif()
+set(efficientnet_base_name efficientnet-libtorch)
+if(EFFICIENTNET_PACKAGE_FLAVOUR STREQUAL "cuda")
+  set(efficientnet_package_name ${efficientnet_base_name}-cuda)
+  set(efficientnet_other_package ${efficientnet_base_name})
+  set(efficientnet_display_suffix " (CUDA)")
+else()
+  set(efficientnet_package_name ${efficientnet_base_name})
+  set(efficientnet_other_package ${efficientnet_base_name}-cuda)
+  set(efficientnet_display_suffix "")
+endif()
+set(efficientnet_vendor "EfficientNet LibTorch authors")
