@@ -18,6 +18,7 @@
 
 #include "efficientnet/checkpoint.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/platform.h"
 #include "checkpoint/guarded_read.h"
 #include "common/untrusted.h"
 
@@ -202,7 +203,7 @@ private:
 uint64_t fileSize(const std::string& path)
 {
     std::error_code error;
-    const uint64_t size = std::filesystem::file_size(path, error);
+    const uint64_t size = std::filesystem::file_size(platform::pathFromUtf8(path), error);
     if (error)
         throw CheckpointError(path, "cannot be read (" + error.message() + ") — check the path");
     return size;
@@ -311,7 +312,7 @@ std::string headerText(const std::string& path, const std::vector<Prepared>& pre
 void writeFile(const std::string& file, const std::string& header, const std::vector<Prepared>& prepared)
 {
     errno = 0;
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    std::ofstream out(platform::pathFromUtf8(file), std::ios::binary | std::ios::trunc);
     char length[kLengthBytes];
     uint64_t value = header.size();
     for (char& byte : length) {
@@ -332,7 +333,7 @@ void writeFile(const std::string& file, const std::string& header, const std::ve
 NamedTensors readSafetensorsFile(const std::string& path)
 {
     const uint64_t size = fileSize(path);
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(platform::pathFromUtf8(path), std::ios::binary);
     if (!in)
         throw CheckpointError(path, "cannot be opened — check that it is a readable file");
     const uint64_t headerLength = readHeaderLength(in, size, path);
@@ -357,7 +358,7 @@ std::map<std::string, std::string> readSafetensorsMetadata(const std::string& pa
 {
     return guardedRead(path, [&] {
         const uint64_t size = fileSize(path);
-        std::ifstream in(path, std::ios::binary);
+        std::ifstream in(platform::pathFromUtf8(path), std::ios::binary);
         if (!in)
             throw CheckpointError(path, "cannot be opened — check that it is a readable file");
         const Json header = parseHeader(in, readHeaderLength(in, size, path), path);
@@ -388,9 +389,9 @@ void writeSafetensors(const std::string& path, const NamedTensors& tensors,
     std::error_code ignored;
     try {
         writeFile(temporary, header, prepared);
-        std::filesystem::rename(temporary, path);
+        std::filesystem::rename(platform::pathFromUtf8(temporary), platform::pathFromUtf8(path));
     } catch (const std::system_error& error) {
-        std::filesystem::remove(temporary, ignored);
+        std::filesystem::remove(platform::pathFromUtf8(temporary), ignored);
         throw CheckpointError(path, "cannot be written (" + std::string(error.what()) + ") — check that the "
                                     "directory exists, is writable and the disk is not full");
     }

@@ -23,6 +23,7 @@
 #include "efficientnet/checkpoint.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/limits.h"
+#include "efficientnet/platform.h"
 
 namespace efficientnet {
 namespace {
@@ -51,9 +52,10 @@ constexpr size_t kKeysListedInErrors = 10;
 
 std::string readHead(const std::string& path, size_t count)
 {
-    if (!std::filesystem::exists(path))
+    std::error_code error;
+    if (!std::filesystem::exists(platform::pathFromUtf8(path), error))
         throw CheckpointError(path, "does not exist — check the path");
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(platform::pathFromUtf8(path), std::ios::binary);
     if (!in)
         throw CheckpointError(path, "cannot be opened — check that it is a readable file");
     std::string head(count, '\0');
@@ -64,7 +66,7 @@ std::string readHead(const std::string& path, size_t count)
 
 std::vector<uint8_t> readWholeFile(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    std::ifstream in(platform::pathFromUtf8(path), std::ios::binary | std::ios::ate);
     if (!in)
         throw CheckpointError(path, "cannot be opened — check that it is a readable file");
     std::vector<uint8_t> bytes(static_cast<size_t>(in.tellg()));
@@ -385,7 +387,7 @@ NamedTensors readZip(const std::string& path)
                                     "save the weights with torch.save(model.state_dict(), path)");
     if (!archive.has("data.pkl"))
         throw CheckpointError(path, "is a zip archive without data.pkl, not a torch.save file");
-    const uint64_t maxPickleBytes = kMaxZipInflatedBaseBytes + kMaxZipInflationRatio * std::filesystem::file_size(path);
+    const uint64_t maxPickleBytes = kMaxZipInflatedBaseBytes + kMaxZipInflationRatio * std::filesystem::file_size(platform::pathFromUtf8(path));
     const auto [data, size] = archive.read("data.pkl", std::nullopt, maxPickleBytes, "");
     const pickle::Pickle pickled = unpickleRecord(data, size, path, "data.pkl");
     StorageCache cache(path, [&](const StorageRef& ref) { return zipStorage(archive, ref, path); });

@@ -10,6 +10,7 @@
 
 #include "efficientnet/errors.h"
 #include "efficientnet/limits.h"
+#include "efficientnet/platform.h"
 #include "common/untrusted.h"
 
 namespace efficientnet::zip {
@@ -33,7 +34,8 @@ constexpr char kCorrupt[] = " — the file is corrupt or incomplete, download it
 
 class File {
 public:
-    explicit File(std::string path) : m_path(std::move(path)), m_in(m_path, std::ios::binary | std::ios::ate)
+    explicit File(std::string path)
+        : m_path(std::move(path)), m_in(platform::pathFromUtf8(m_path), std::ios::binary | std::ios::ate)
     {
         if (!m_in)
             fail("cannot be opened — check that it is a readable file");

@@ -14,6 +14,7 @@
 
 #include "common/untrusted.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/platform.h"
 #include "imaging/image_header.h"
 
 namespace efficientnet {
@@ -72,11 +73,12 @@ void checkHeader(const uint8_t* data, size_t size, const std::string& name)
 std::vector<unsigned char> readFile(const std::string& path)
 {
     std::error_code ec;
-    if (!fs::exists(path, ec))
+    const fs::path file = platform::pathFromUtf8(path);
+    if (!fs::exists(file, ec))
         throw ImageError(path, "no such file");
-    if (fs::is_directory(path, ec))
+    if (fs::is_directory(file, ec))
         throw ImageError(path, "is a folder, not an image");
-    const auto size = fs::file_size(path, ec);
+    const auto size = fs::file_size(file, ec);
     if (ec)
         throw ImageError(path, "cannot read: " + ec.message());
     if (size == 0)
@@ -84,7 +86,7 @@ std::vector<unsigned char> readFile(const std::string& path)
     if (size > kMaxImageFileBytes)
         throw ImageError(path, "file too large (" + std::to_string(size >> 20) + " MiB; the limit is " +
                                    std::to_string(kMaxImageFileBytes >> 20) + " MiB)");
-    std::ifstream in(path, std::ios::binary);
+    std::ifstream in(file, std::ios::binary);
     std::vector<unsigned char> bytes(size);
     if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
         throw ImageError(path, "cannot read the file");
