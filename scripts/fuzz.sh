@@ -23,11 +23,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 fuzz=$build/tests/fuzz
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_unpickler fuzz_torch_zip fuzz_torch_legacy fuzz_safetensors fuzz_image fuzz_registry)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_unpickler fuzz_torch_zip fuzz_torch_legacy fuzz_safetensors fuzz_image
+                                     fuzz_registry fuzz_labels fuzz_hub_config)
 declare -A corpus=([fuzz_unpickler]=unpickler [fuzz_torch_zip]=torch_zip [fuzz_torch_legacy]=torch_legacy
-                   [fuzz_safetensors]=safetensors [fuzz_image]=image [fuzz_registry]=registry)
+                   [fuzz_safetensors]=safetensors [fuzz_image]=image [fuzz_registry]=registry [fuzz_labels]=labels
+                   [fuzz_hub_config]=hub_config)
 declare -A dict=([fuzz_unpickler]=pickle [fuzz_torch_zip]=zip [fuzz_torch_legacy]=pickle [fuzz_safetensors]=json
-                 [fuzz_image]=image [fuzz_registry]=json)
+                 [fuzz_image]=image [fuzz_registry]=json [fuzz_labels]=json [fuzz_hub_config]=json)
 long=$fuzz/long
 mkdir -p "$long"
 [ -f "$long/results.md" ] || echo "| target | minutes | executions | exec/s | coverage | features | corpus | failures | date |

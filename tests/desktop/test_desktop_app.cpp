@@ -9,6 +9,9 @@
 #include <QComboBox>
 #include <QDropEvent>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QMimeData>
 #include <QPushButton>
 #include <QTemporaryDir>
@@ -207,6 +210,40 @@ private Q_SLOTS:
         QCOMPARE(app->window()->galleryPanel()->count(), 4);
         for (int i = 0; i < 4; ++i)
             QVERIFY(resultAt(results, i).error.isEmpty());
+    }
+
+    void fineTunedCheckpointShowsItsOwnClassNames()
+    {
+        // A torchvision B0 fine-tuned on five classes, its names in a sidecar file (issue 10): dropped on the
+        // window it loads, and a dropped photo shows the five names in the reference's order.
+        QFile cases(ref("sources/cases.json"));
+        QVERIFY(cases.open(QIODevice::ReadOnly));
+        QJsonObject reference;
+        for (const auto& c : QJsonDocument::fromJson(cases.readAll()).object()["cases"].toArray())
+            if (c.toObject()["name"].toString().startsWith("own 5-class"))
+                reference = c.toObject();
+        QVERIFY(!reference.isEmpty());
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        dropFiles(app->window(), {reference["weights"].toString()});
+        QVERIFY(loaded.wait(kLoadTimeoutMs));
+        QCOMPARE(app->currentModel().classes, 5);
+        QVERIFY(app->currentModel().labelsOrigin.endsWith("own5_b0.labels.txt"));
+        const auto first = reference["results"].toArray()[0].toObject();
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        app->openFiles({first["path"].toString()});
+        QVERIFY(results.wait(kClassifyTimeoutMs));
+        const FileResult r = resultAt(results, 0);
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        const auto labels = reference["labels"].toArray();
+        const auto topk = first["topk"].toArray();
+        QCOMPARE(int(r.predictions.size()), 5);
+        for (int k = 0; k < topk.size(); ++k) {
+            QCOMPARE(r.predictions[size_t(k)].index, topk[k].toInt());
+            QCOMPARE(QString::fromStdString(r.predictions[size_t(k)].label), labels[topk[k].toInt()].toString());
+        }
+        QVERIFY(app->window()->statusText().contains("5 classes"));
     }
 
     void droppedCheckpointOfAnotherNetworkLoadsAsThatNetwork()

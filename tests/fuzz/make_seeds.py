@@ -3,7 +3,8 @@
 each format, so that mutations start from files the readers accept and reach their deeper checks.
 
 Usage: make_seeds.py --out DIR --resources resources/
-Writes DIR/<target>/<seed> for the targets unpickler, torch_zip, torch_legacy, safetensors, image, registry.
+Writes DIR/<target>/<seed> for the targets unpickler, torch_zip, torch_legacy, safetensors, image, registry, labels,
+hub_config.
 JPEG and WebP seeds need Pillow (Debian's python3-pil); without it those two formats are left out, saying so.
 """
 import argparse
@@ -116,6 +117,31 @@ def registry_seeds(out, resources):
         b'"file":"efficientnet_b0-7f5810bc.pth","sha256":"7f5810bc","sha256_prefix":true}]}}'))
 
 
+def labels_seeds(out, resources):
+    shutil.copyfile(os.path.join(resources, "imagenet_classes.txt"), target(out, "labels", "imagenet.txt"))
+    write(out, "labels", "list.json", b'["cat", "dog", "caf\xc3\xa9"]')
+    write(out, "labels", "index.json", b'{"0": "cat", "1": "dog"}')
+    write(out, "labels", "id2label.json", b'{"id2label": {"0": "cat", "1": "dog"}, "label2id": {"cat": 0}}')
+    write(out, "labels", "crlf.txt", b"\xef\xbb\xbfcat\r\ndog\r\n\r\n")
+
+
+def hub_config_seeds(out):
+    # timm push_to_hf_hub's config.json (timm/models/_hub.py), and the transform JSON convert writes.
+    write(out, "hub_config", "timm.json", (
+        b'{"architecture": "tf_efficientnet_b0", "num_classes": 5, "num_features": 1280, "global_pool": "avg", '
+        b'"pretrained_cfg": {"tag": "ap_in1k", "custom_load": false, "input_size": [3, 224, 224], '
+        b'"test_input_size": [3, 256, 256], "fixed_input_size": false, "interpolation": "bicubic", "crop_pct": 0.875, '
+        b'"test_crop_pct": 1.0, "crop_mode": "center", "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], '
+        b'"num_classes": 5, "pool_size": [7, 7], "first_conv": "conv_stem", "classifier": "classifier"}, '
+        b'"label_names": ["a", "b", "c", "d", "e"]}'))
+    write(out, "hub_config", "squash.json", (
+        b'{"architecture": "tf_efficientnetv2_m", "pretrained_cfg": {"input_size": [3, 384, 384], '
+        b'"test_input_size": [3, 480, 480], "crop_pct": 1.0, "crop_mode": "squash", "interpolation": "bilinear"}}'))
+    write(out, "hub_config", "transform.json", (
+        b'{"resize": 256, "crop": 224, "interpolation": "bicubic", "resize_mode": "shorter", '
+        b'"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}'))
+
+
 def target(out, corpus, name):
     folder = os.path.join(out, corpus)
     os.makedirs(folder, exist_ok=True)
@@ -137,6 +163,8 @@ def main(argv):
     safetensors_seeds(args.out)
     image_seeds(args.out, args.resources)
     registry_seeds(args.out, args.resources)
+    labels_seeds(args.out, args.resources)
+    hub_config_seeds(args.out)
     counts = {d: len(os.listdir(os.path.join(args.out, d))) for d in sorted(os.listdir(args.out))}
     print("make_seeds.py: " + ", ".join("%s %d" % item for item in counts.items()))
 
