@@ -4,6 +4,11 @@
 
 #include <QtTest/QtTest>
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -68,6 +73,53 @@ private Q_SLOTS:
             const float expected = (128.0f / 255.0f - p.mean[c]) / p.std[c];
             QVERIFY(torch::allclose(x[c], torch::full_like(x[c], expected), 1e-5, 1e-5));
         }
+    }
+
+    // The reference's own transform (torchvision Resize + CenterCrop + ToTensor + Normalize on a PIL image), for
+    // photos and awkward noise images under five transforms: preprocess gives exactly its floats.
+    void preprocessingEqualsTorchvisionOnPil_data()
+    {
+        QTest::addColumn<QJsonObject>("pillowCase");
+        QFile file(QString(EFFICIENTNET_PILLOW_DIR) + "/cases.json");
+        QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+        const QJsonArray cases = QJsonDocument::fromJson(file.readAll()).object()["cases"].toArray();
+        QVERIFY(cases.size() >= 50);
+        for (const auto& c : cases)
+            QTest::newRow(qPrintable(c.toObject()["case"].toString())) << c.toObject();
+    }
+
+    void preprocessingEqualsTorchvisionOnPil()
+    {
+        QFETCH(QJsonObject, pillowCase);
+        const QString dir = QString(EFFICIENTNET_PILLOW_DIR) + "/";
+        QFile rgb(dir + pillowCase["image"].toString());
+        QVERIFY(rgb.open(QIODevice::ReadOnly));
+        const QByteArray bytes = rgb.readAll();
+        Image image;
+        image.width = pillowCase["width"].toInt();
+        image.height = pillowCase["height"].toInt();
+        QCOMPARE(bytes.size(), image.width * image.height * 3);
+        image.rgb.assign(bytes.begin(), bytes.end());
+        Preprocessing p{};
+        p.cropSize = pillowCase["crop"].toInt();
+        p.resizeSize = pillowCase["resize"].toInt();
+        p.interpolation = pillowCase["interpolation"].toString() == "bicubic" ? Interpolation::Bicubic
+                                                                              : Interpolation::Bilinear;
+        p.resizeMode = pillowCase["mode"].toString() == "squash" ? ResizeMode::Squash : ResizeMode::ShorterSide;
+        for (int c = 0; c < 3; ++c) {
+            p.mean[c] = static_cast<float>(pillowCase["mean"].toArray()[c].toDouble());
+            p.std[c] = static_cast<float>(pillowCase["std"].toArray()[c].toDouble());
+        }
+        const std::vector<float> expected = efficientnet::test::readFloats((dir + pillowCase["expected"].toString()).toStdString());
+        const auto want = torch::from_blob(const_cast<float*>(expected.data()), {3, p.cropSize, p.cropSize});
+        const auto got = preprocess(image, p);
+        QCOMPARE(got.sizes().vec(), want.sizes().vec());
+        // One level of one channel is 1/255/std ~ 0.017: anything above float rounding is a wrong pixel.
+        const auto wrong = (got - want).abs().gt(1e-6).sum().item<int64_t>();
+        QVERIFY2(wrong == 0, qPrintable(QString("%1 of %2 values differ, max |diff| %3")
+                                            .arg(wrong)
+                                            .arg(want.numel())
+                                            .arg((got - want).abs().max().item<float>())));
     }
 
     // The header probe reads the same size as the decoder, in every format the product opens: a limit of exactly

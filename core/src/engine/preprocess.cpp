@@ -4,6 +4,8 @@
 
 #include <torch/torch.h>
 
+#include "imaging/pillow_resize.h"
+
 namespace efficientnet {
 namespace {
 
@@ -17,9 +19,10 @@ at::Tensor resample(const at::Tensor& x, int64_t h, int64_t w, Interpolation int
     return y.round().clamp_(0, kMaxChannelValue);
 }
 
-// PIL (what torchvision's reference transform runs on) resamples horizontally first, rounds to 8 bits, then
-// vertically; doing the same passes matches its output to within one level on a handful of pixels, where a
-// single 2-D pass differs by up to 6 levels.
+// The device path (frames already on the GPU): LibTorch's antialiased kernels. PIL (what torchvision's reference
+// transform runs on) resamples horizontally first, rounds to 8 bits, then vertically; doing the same passes matches
+// its output to within one level on a handful of pixels, where a single 2-D pass differs by up to 6 levels. The host
+// path (preprocess) is exact.
 at::Tensor resizeLikePil(at::Tensor x, int64_t h, int64_t w, Interpolation interpolation)
 {
     if (w != x.size(3))
@@ -29,42 +32,68 @@ at::Tensor resizeLikePil(at::Tensor x, int64_t h, int64_t w, Interpolation inter
     return x;
 }
 
-} // namespace
+// torchvision Resize(size): the shorter side becomes `size`, the longer int(size * long / short); timm's "squash"
+// crop mode, Resize((size, size)): both sides become `size`. Then CenterCrop: offsets int(round((size - crop) / 2)),
+// Python's round-half-to-even.
+struct Geometry {
+    int64_t height = 0;
+    int64_t width = 0;
+    int64_t top = 0;
+    int64_t left = 0;
+};
 
-torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& p)
+Geometry geometry(int64_t height, int64_t width, const Preprocessing& p)
 {
-    TORCH_CHECK(frames.dim() == 4 && frames.size(3) == 3 && frames.scalar_type() == torch::kUInt8,
-                "preprocessBatch expects uint8 NHWC RGB frames");
-    const int64_t height = frames.size(1);
-    const int64_t width = frames.size(2);
-    auto x = frames.permute({0, 3, 1, 2}).to(torch::kFloat32);
-    // torchvision Resize(size): the shorter side becomes `size`, the longer int(size * long / short); timm's "squash"
-    // crop mode, Resize((size, size)): both sides become `size`.
     const bool wide = width >= height;
     const int64_t shortSide = wide ? height : width;
     const int64_t longSide = wide ? width : height;
     const bool squash = p.resizeMode == ResizeMode::Squash;
     const int64_t resizedLong =
         squash ? p.resizeSize : static_cast<int64_t>(static_cast<double>(p.resizeSize) * longSide / shortSide);
-    const int64_t h = wide ? p.resizeSize : resizedLong;
-    const int64_t w = wide ? resizedLong : p.resizeSize;
-    x = resizeLikePil(x, h, w, p.interpolation);
-    // torchvision CenterCrop: offsets int(round((size - crop) / 2)), Python's round-half-to-even.
-    const int64_t top = static_cast<int64_t>(std::nearbyint((h - p.cropSize) / 2.0));
-    const int64_t left = static_cast<int64_t>(std::nearbyint((w - p.cropSize) / 2.0));
-    using torch::indexing::Slice;
-    x = x.index({Slice(), Slice(), Slice(top, top + p.cropSize), Slice(left, left + p.cropSize)});
+    Geometry g;
+    g.height = wide ? p.resizeSize : resizedLong;
+    g.width = wide ? resizedLong : p.resizeSize;
+    g.top = static_cast<int64_t>(std::nearbyint((g.height - p.cropSize) / 2.0));
+    g.left = static_cast<int64_t>(std::nearbyint((g.width - p.cropSize) / 2.0));
+    return g;
+}
+
+// ToTensor + Normalize on [N, 3, crop, crop] values 0..255, in torchvision's order of float operations.
+torch::Tensor normalise(const torch::Tensor& x, const Preprocessing& p)
+{
     const auto options = torch::TensorOptions().device(x.device());
     const auto mean = torch::tensor({p.mean[0], p.mean[1], p.mean[2]}, options).view({1, 3, 1, 1});
     const auto std = torch::tensor({p.std[0], p.std[1], p.std[2]}, options).view({1, 3, 1, 1});
     return ((x / kMaxChannelValue - mean) / std).contiguous();
 }
 
+} // namespace
+
+torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& p)
+{
+    TORCH_CHECK(frames.dim() == 4 && frames.size(3) == 3 && frames.scalar_type() == torch::kUInt8,
+                "preprocessBatch expects uint8 NHWC RGB frames");
+    const Geometry g = geometry(frames.size(1), frames.size(2), p);
+    auto x = frames.permute({0, 3, 1, 2}).to(torch::kFloat32);
+    x = resizeLikePil(x, g.height, g.width, p.interpolation);
+    using torch::indexing::Slice;
+    x = x.index({Slice(), Slice(), Slice(g.top, g.top + p.cropSize), Slice(g.left, g.left + p.cropSize)});
+    return normalise(x, p);
+}
+
 torch::Tensor preprocess(const Image& image, const Preprocessing& p)
 {
-    const auto frame = torch::from_blob(const_cast<std::uint8_t*>(image.rgb.data()), {1, image.height, image.width, 3},
-                                        torch::kUInt8);
-    return preprocessBatch(frame, p)[0];
+    // On the host: Pillow's own arithmetic, for the crop's pixels only (imaging/pillow_resize.h), so the input equals
+    // the reference transform's exactly and costs a few milliseconds whatever the photo's size.
+    const Geometry g = geometry(image.height, image.width, p);
+    const imaging::CropBox crop{static_cast<int>(g.left), static_cast<int>(g.top), p.cropSize, p.cropSize};
+    std::vector<std::uint8_t> pixels = imaging::resizeAndCropLikePillow(
+        image.rgb.data(), image.width, image.height, static_cast<int>(g.width), static_cast<int>(g.height), crop,
+        p.interpolation);
+    const auto x = torch::from_blob(pixels.data(), {1, p.cropSize, p.cropSize, 3}, torch::kUInt8)
+                       .permute({0, 3, 1, 2})
+                       .to(torch::kFloat32);
+    return normalise(x, p)[0];
 }
 
 } // namespace efficientnet
