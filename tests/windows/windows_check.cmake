@@ -132,6 +132,32 @@ Windows-only, add it to kWindowsOnly in tests/windows/windows_check.cmake)")
   endif()
 endforeach()
 
+# --- This shard's part ------------------------------------------------------------------------------------------
+# CTest runs the check as SHARDS tests (-DSHARD=0..SHARDS-1) so that they run side by side and none comes near its
+# time limit on a busy 2-core machine: shard k compiles every SHARDS-th unit from the k-th; shard 0 also does the
+# checks of the whole tree (the source inventory above is cheap and done by all, its failures reported by shard 0),
+# the variants, the linked programs, the text rules and the resources.
+if(NOT DEFINED SHARDS)
+  set(SHARDS 1)
+  set(SHARD 0)
+endif()
+set(shard_units "")
+set(index 0)
+foreach(relative IN LISTS units)
+  math(EXPR owner "${index} % ${SHARDS}")
+  if(owner EQUAL SHARD)
+    list(APPEND shard_units ${relative})
+  endif()
+  math(EXPR index "${index} + 1")
+endforeach()
+set(units ${shard_units})
+set(whole_tree_checks FALSE)
+if(SHARD EQUAL 0)
+  set(whole_tree_checks TRUE)
+else()
+  set(failures "")
+endif()
+
 # --- Include folders MinGW may see ---------------------------------------------------------------------------------
 # A folder holding the C library's headers is replaced by a folder of links to the dependency headers in it.
 function(visible_include_dirs dirs out)
@@ -224,6 +250,10 @@ tests/windows/windows_check.cmake")
     list(APPEND failures "${failure_log}")
   endif()
 endforeach()
+if(NOT whole_tree_checks)
+  set(kVariants "")
+  set(kLinked "")
+endif()
 foreach(variant IN LISTS kVariants)
   string(REPLACE "|" ";" parts "${variant}")
   list(GET parts 0 relative)
@@ -262,8 +292,11 @@ endforeach()
 string(REPLACE ";" ", " linked "${linked}")
 
 # --- Text that is wrong on Windows ---------------------------------------------------------------------------------
+set(texts "")
+if(whole_tree_checks)
 file(GLOB_RECURSE texts RELATIVE ${SOURCE_DIR} ${SOURCE_DIR}/core/*.cpp ${SOURCE_DIR}/core/*.h ${SOURCE_DIR}/app/*.cpp
      ${SOURCE_DIR}/app/*.h ${SOURCE_DIR}/ui/*.cpp ${SOURCE_DIR}/ui/*.h)
+endif()
 foreach(relative IN LISTS texts)
   if(relative MATCHES "^core/src/platform/|^app/desktop/core_paths\\.h$")
     continue()
@@ -282,6 +315,8 @@ foreach(relative IN LISTS texts)
 endforeach()
 
 # --- Resources: the manifest's settings, and the resource script through windres -----------------------------------
+set(resources "checked by shard 0")
+if(whole_tree_checks)
 set(manifest ${SOURCE_DIR}/app/windows/efficientnet.manifest)
 file(READ ${manifest} manifest_text)
 foreach(setting "<activeCodePage[^>]*>UTF-8</activeCodePage>" "<longPathAware[^>]*>true</longPathAware>"
@@ -318,6 +353,7 @@ if(WINDRES)
     endif()
   endif()
 endif()
+endif()   # whole_tree_checks
 
 string(TIMESTAMP finished "%s")
 math(EXPR seconds "${finished} - ${started}")
@@ -327,6 +363,6 @@ if(failures)
   string(REPLACE ";" "\n\n" failures "${failures}")
   message(FATAL_ERROR "Windows build check: ${failure_count} problem(s):\n\n${failures}\n")
 endif()
-message(STATUS "Windows build check: ${checked} translation units compiled for Windows by ${CXX} (syntax only, "
+message(STATUS "Windows build check, shard ${SHARD} of ${SHARDS}: ${checked} translation units compiled for Windows by ${CXX} (syntax only, "
                "POSIX names poisoned) in ${seconds} s; ${torch_count} need LibTorch and were not (MinGW cannot parse "
                "its headers); linked: ${linked}; resource script ${resources}")
