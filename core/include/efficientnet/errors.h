@@ -3,6 +3,7 @@
 // callers (the console tool, the app's workers) show e.what() as it is.
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace efficientnet {
 
@@ -38,6 +39,18 @@ public:
 class ConfigError : public Error {
 public:
     using Error::Error;
+};
+
+// Weights of another network than the one asked for: fittingModel() names the one they fit, so a caller can offer
+// to switch ("efficientnet_b3").
+class NetworkMismatchError : public ConfigError {
+public:
+    NetworkMismatchError(const std::string& message, std::string fittingModel)
+        : ConfigError(message), m_fittingModel(std::move(fittingModel)) {}
+    const std::string& fittingModel() const { return m_fittingModel; }
+
+private:
+    std::string m_fittingModel;
 };
 
 // A download that failed: an HTTP error, a connection failure, a truncated transfer, a hash mismatch, a cancel.

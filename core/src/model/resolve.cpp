@@ -196,10 +196,12 @@ ResolvedCheckpoint resolveCheckpoint(const ModelRequest& request)
         throw CheckpointError(info.weightsPath, "fits none of the EfficientNet variants (" + std::string(toString(info.keys)) +
                                                     " keys); name one with --model to see which keys differ");
     }
-    if (fits && fits != info.name.spec)
-        throw ConfigError(info.weightsPath + " is an " + fits->name + " checkpoint (" + toString(info.keys) +
-                          " keys), not " + info.name.spec->name + ": use --model " +
-                          nameForVariant(*fits, info.trainedBy).architecture);
+    if (fits && fits != info.name.spec) {
+        const std::string fitting = nameForVariant(*fits, info.trainedBy).architecture;
+        throw NetworkMismatchError(info.weightsPath + " is an " + fits->name + " checkpoint (" + toString(info.keys) +
+                                       " keys), not " + info.name.spec->name + ": use --model " + fitting,
+                                   fitting);
+    }
     if (info.keys == WeightSource::Lukemelas && info.name.spec->headChannels != 0)
         throw CheckpointError(info.weightsPath, "lukemelas/EfficientNet-PyTorch has no " + info.name.spec->name +
                                                     "; choose a B0-B7 model");
