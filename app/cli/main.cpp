@@ -51,6 +51,20 @@ int main(int argc, char** argv)
         return kExitOk;
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
+    // Any command's --help (or --version) answers instead of being an unknown option; "--" ends the options, so a
+    // file named --help can still be classified.
+    for (const auto& arg : rest) {
+        if (arg == "--")
+            break;
+        if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
+            return kExitOk;
+        }
+        if (arg == "--version") {
+            std::cout << "efficientnet-cli " << EFFICIENTNET_VERSION << "\n";
+            return kExitOk;
+        }
+    }
     try {
         if (args[0] == "models")
             return runModels(rest);
