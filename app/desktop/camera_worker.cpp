@@ -27,6 +27,7 @@ constexpr auto kStallTimeout = std::chrono::seconds(5);
 constexpr int kStallTimeoutMs = 5000;
 constexpr int kOpenTimeoutMs = 10000;
 constexpr auto kRetryDelay = std::chrono::milliseconds(20);
+constexpr auto kPausePoll = std::chrono::milliseconds(10);
 
 // Streams and files: FFmpeg with open and read timeouts (CAP_PROP_*_TIMEOUT_MSEC, OpenCV >= 4.6), so that a server
 // that stops sending cannot block the capture thread forever; any other backend if FFmpeg cannot open it.
@@ -94,13 +95,32 @@ QString cameraOpenFailure(int index)
 
 } // namespace
 
-CameraWorker::CameraWorker(std::shared_ptr<FrameSlot> frames, std::shared_ptr<std::atomic<quint64>> activeSession)
+bool DisplaySlot::put(DisplayFrame frame)
+{
+    std::lock_guard lock(m_mutex);
+    const bool wasEmpty = !m_frame.has_value();
+    m_frame = std::move(frame);
+    return wasEmpty;
+}
+
+std::optional<DisplayFrame> DisplaySlot::take()
+{
+    std::lock_guard lock(m_mutex);
+    std::optional<DisplayFrame> frame;
+    frame.swap(m_frame);
+    return frame;
+}
+
+CameraWorker::CameraWorker(std::shared_ptr<FrameSlot> frames, std::shared_ptr<DisplaySlot> display,
+                           std::shared_ptr<std::atomic<quint64>> activeSession, std::shared_ptr<LiveControl> control)
     : m_frames(std::move(frames))
+    , m_display(std::move(display))
     , m_activeSession(std::move(activeSession))
+    , m_control(std::move(control))
 {
 }
 
-void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, quint64 session)
+void CameraWorker::run(const QString& source, bool paceFiles, quint64 session)
 {
     if (*m_activeSession != session) {
         Q_EMIT stopped(session, tr("Live mode stopped."), false);
@@ -150,6 +170,14 @@ void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, qu
     auto lastFrame = Clock::now();
     cv::Mat frame;
     while (*m_activeSession == session) {
+        // Paused: nothing is read (a file stays where it is) until resumed or asked for one step.
+        if (m_control->paused && m_control->steps == 0) {
+            std::this_thread::sleep_for(kPausePoll);
+            next = lastFrame = Clock::now();   // neither pacing nor stall detection counts the pause
+            continue;
+        }
+        if (m_control->steps > 0)
+            --m_control->steps;
         bool ok = false;
         const auto readStart = Clock::now();
         try {
@@ -168,7 +196,7 @@ void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, qu
         if (!ok) {
             const bool stalled = now - lastFrame >= kStallTimeout;
             if (!isIndex) {
-                if (loopFiles && sequence > 0 && capture.set(cv::CAP_PROP_POS_FRAMES, 0))
+                if (m_control->loopFiles && sequence > 0 && capture.set(cv::CAP_PROP_POS_FRAMES, 0))
                     continue;
                 Q_EMIT stopped(session, tr("The video %1 ended after %2 frames.").arg(source).arg(sequence), false);
                 return;
@@ -194,6 +222,12 @@ void CameraWorker::run(const QString& source, bool paceFiles, bool loopFiles, qu
         captured.sequence = ++sequence;
         captured.capturedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
         captured.pixels = toImage(frame);
+        // The screen's copy: the view paints every frame as it comes, whatever the model is doing.
+        const Image& rgb = captured.pixels;
+        DisplayFrame shown{session, sequence,
+                           QImage(rgb.rgb.data(), rgb.width, rgb.height, rgb.width * 3, QImage::Format_RGB888).copy()};
+        if (m_display->put(std::move(shown)))
+            Q_EMIT displayReady();
         if (m_frames->put(std::move(captured)))
             Q_EMIT frameReady();
         if (pace) {

@@ -1,5 +1,8 @@
 #include "download_controller.h"
 
+#include <QDeadlineTimer>
+#include <climits>
+
 #include <exception>
 
 #include "core_paths.h"
@@ -33,13 +36,15 @@ DownloadController::DownloadController(const QString& registryFile, QObject* par
     m_thread.start();
 }
 
-DownloadController::~DownloadController()
+DownloadController::~DownloadController() { finish(ULONG_MAX); }
+
+bool DownloadController::finish(unsigned long timeoutMs)
 {
     // A running transfer sees the flag at its next progress callback and throws; the worker's signals then go
     // nowhere, as this object is going away.
     m_cancel->store(true);
     m_thread.quit();
-    m_thread.wait();
+    return m_thread.wait(QDeadlineTimer(timeoutMs == ULONG_MAX ? qint64(-1) : qint64(timeoutMs)));
 }
 
 bool DownloadController::supported()

@@ -30,6 +30,7 @@ public:
     // Starts downloading into the weights cache (weightsCacheDir()); false while another download runs.
     bool start(const WeightsOffer& offer);
     void cancel();
+    bool finish(unsigned long timeoutMs);   // cancels, ends the thread; false when it did not end in time
     bool isRunning() const { return m_running; }
     const QString& registryFile() const { return m_registryFile; }
     const QThread* workerThread() const { return &m_thread; }

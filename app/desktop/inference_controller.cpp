@@ -1,5 +1,8 @@
 #include "inference_controller.h"
 
+#include <QDeadlineTimer>
+#include <climits>
+
 namespace efficientnet::desktop {
 
 void registerMetaTypes()
@@ -25,6 +28,8 @@ InferenceController::InferenceController(std::shared_ptr<FrameSlot> frames, QObj
             Q_EMIT loadingChanged(false);
         Q_EMIT modelLoaded(info);
     });
+    connect(m_worker, &InferenceWorker::weightsMismatch, this, &InferenceController::weightsMismatch);
+    connect(m_worker, &InferenceWorker::weightsMissing, this, &InferenceController::weightsMissing);
     connect(m_worker, &InferenceWorker::modelLoadFailed, this, [this](const QString& error, const ModelConfig& config) {
         if (--m_pendingLoads == 0)
             Q_EMIT loadingChanged(false);
@@ -37,13 +42,15 @@ InferenceController::InferenceController(std::shared_ptr<FrameSlot> frames, QObj
     m_thread.start();
 }
 
-InferenceController::~InferenceController()
+InferenceController::~InferenceController() { finish(ULONG_MAX); }
+
+bool InferenceController::finish(unsigned long timeoutMs)
 {
     // A running job or model load finishes its current step, then the event loop ends; queued requests are
     // discarded. The worker, and the Classifier with it, is deleted on the inference thread as it finishes.
     m_control->abort = true;
     m_thread.quit();
-    m_thread.wait();
+    return m_thread.wait(QDeadlineTimer(timeoutMs == ULONG_MAX ? qint64(-1) : qint64(timeoutMs)));
 }
 
 void InferenceController::loadModel(const ModelConfig& config)

@@ -22,6 +22,9 @@ public:
     quint64 classifyImage(const QImage& image, const QString& name);
     void cancelJob();
     void frameAvailable();   // a frame waits in the slot (called from the capture thread)
+    // Stops whatever runs and ends the thread, waiting at most timeoutMs; false when a step is still running (a
+    // model load inside LibTorch cannot be interrupted).
+    bool finish(unsigned long timeoutMs);
 
     bool isLoading() const { return m_pendingLoads > 0; }
     const QThread* workerThread() const { return &m_thread; }
@@ -30,6 +33,8 @@ public:
 Q_SIGNALS:
     void modelLoaded(const efficientnet::desktop::ModelInfo& info);
     void modelLoadFailed(const QString& error, const efficientnet::desktop::ModelConfig& config);
+    void weightsMismatch(const QString& weights, const QString& fittingModel);   // before modelLoadFailed
+    void weightsMissing(const QString& model);                                   // before modelLoadFailed
     void loadingChanged(bool loading);
     void jobStarted(quint64 job, int count);
     void fileClassified(const efficientnet::desktop::FileResult& result);

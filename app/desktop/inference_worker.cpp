@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "core_paths.h"
+#include "efficientnet/ui/natural_order.h"
 #include "desktop_app.h"
 #include "efficientnet/errors.h"
 
@@ -35,11 +36,11 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
             config.weights = findWeightsFor(config.model);
             if (config.weights.isEmpty()) {
                 const QString where = fromCorePath(weightsCacheDir());
-                if (!config.randomIfNoWeights)
-                    throw ConfigError("no weights for " + options.model + " in " + where.toStdString() +
-                                      " or torch.hub's checkpoints folder: open a checkpoint (File > Open weights…, or "
-                                      "drop a .pth/.safetensors file), or run `efficientnet-cli download " +
-                                      options.model + "`.");
+                if (!config.randomIfNoWeights) {
+                    Q_EMIT weightsMissing(config.model);
+                    throw ConfigError("No weights for " + options.model + " are cached in " + where.toStdString() +
+                                      " or torch.hub's checkpoints folder.");
+                }
                 options.randomWeights = true;
                 note = tr("No weights for %1 are cached in %2.").arg(config.model, where);   // the app says what to do
             }
@@ -74,6 +75,9 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
             info.config.modelIfItFits = false;
         }
         Q_EMIT modelLoaded(info);
+    } catch (const NetworkMismatchError& e) {
+        Q_EMIT weightsMismatch(config.weights, QString::fromStdString(e.fittingModel()));
+        Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);
     } catch (const std::exception& e) {   // efficientnet::Error, c10::Error (device, precision), bad_alloc
         Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);
     }
@@ -189,7 +193,7 @@ QStringList expandImagePaths(const QStringList& paths)
             if (hasImageExtension(toCorePath(file)))
                 found << file;
         }
-        found.sort();
+        std::sort(found.begin(), found.end(), ui::naturalLess);
         files << found;
     }
     return files;

@@ -37,6 +37,10 @@ public Q_SLOTS:
 Q_SIGNALS:
     void modelLoaded(const efficientnet::desktop::ModelInfo& info);
     void modelLoadFailed(const QString& error, const efficientnet::desktop::ModelConfig& config);
+    // Emitted before modelLoadFailed when the failure has a remedy the window can offer: the weights fit another
+    // network (switch to it), or the chosen model has no weights cached (download them).
+    void weightsMismatch(const QString& weights, const QString& fittingModel);
+    void weightsMissing(const QString& model);
     void jobStarted(quint64 job, int count);
     void fileClassified(const efficientnet::desktop::FileResult& result);
     void jobFinished(quint64 job, bool cancelled);
@@ -52,7 +56,7 @@ private:
 };
 
 // Files given by name are kept as they are (a bad one is reported by name); folders are walked recursively for
-// image files, sorted.
+// image files, in natural order (2.jpg before 10.jpg, as file managers sort them).
 QStringList expandImagePaths(const QStringList& paths);
 
 QImage toQImage(const Image& image);

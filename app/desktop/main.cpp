@@ -3,6 +3,10 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QTimer>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include "desktop_app.h"
 #include "efficientnet/ui/main_window.h"
@@ -12,6 +16,20 @@ namespace {
 constexpr int kScreenshotDelayMs = 400;        // lets the last repaint land before the grab
 constexpr quint64 kScreenshotLiveFrames = 15;  // live mode: grab once the fps and dropped counters mean something
 constexpr int kScreenshotTimeoutMs = 120000;
+// After the window closes, threads get this long to finish; a model load deep in LibTorch is not waited for (the
+// process exits without it, its settings already saved), so closing never lingers.
+constexpr int kShutdownBudgetMs = 250;
+
+// --help and --version answer without a display: QApplication would abort first where there is none (a server, a
+// script, an ssh session), so they are served by a QCoreApplication.
+bool wantsInformationOnly(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i)
+        for (const char* option : {"--help", "-h", "--help-all", "-?", "--version", "-v"})
+            if (std::strcmp(argv[i], option) == 0)
+                return true;
+    return false;
+}
 
 void saveScreenshotAndQuit(QWidget* window, const QString& path)
 {
@@ -27,7 +45,9 @@ void saveScreenshotAndQuit(QWidget* window, const QString& path)
 
 int main(int argc, char** argv)
 {
-    QApplication app(argc, argv);
+    const bool informationOnly = wantsInformationOnly(argc, argv);
+    std::unique_ptr<QCoreApplication> app = informationOnly ? std::make_unique<QCoreApplication>(argc, argv)
+                                                            : std::make_unique<QApplication>(argc, argv);
     QCoreApplication::setOrganizationName("EfficientNetLibTorch");
     QCoreApplication::setApplicationName("efficientnet-demo");
     QCoreApplication::setApplicationVersion(EFFICIENTNET_VERSION);
@@ -50,7 +70,7 @@ int main(int argc, char** argv)
                                       "FILE");
     parser.addOptions({model, weights, random, device, precision, camera, loop, screenshot, settings, registry});
     parser.addPositionalArgument("FILE", "Images or folders to classify at start.", "[FILE...]");
-    parser.process(app);
+    parser.process(*app);   // --help and --version print and exit here
 
     efficientnet::desktop::AppOptions options;
     options.model = parser.value(model);
@@ -77,11 +97,17 @@ int main(int argc, char** argv)
         else
             QObject::connect(&demo, &efficientnet::desktop::DesktopApp::fileShown, window,
                              [=] { saveScreenshotAndQuit(window, path); }, Qt::SingleShotConnection);
-        QTimer::singleShot(kScreenshotTimeoutMs, &app, [] {
+        QTimer::singleShot(kScreenshotTimeoutMs, app.get(), [] {
             qCritical("efficientnet-demo: no results to take a screenshot of");
             QCoreApplication::exit(1);
         });
     }
     demo.start();
-    return app.exec();
+    const int status = app->exec();
+    demo.shutdown(kShutdownBudgetMs);   // settings saved, capture stopped, downloads cancelled
+    // What is left is memory and static objects. Destroying them (the model's tensors, LibTorch's and Qt's statics)
+    // took ~300 ms after the window had gone, and a thread still busy in a model load would be waited for: the
+    // system takes all of it back at once, so the process leaves now.
+    std::fflush(nullptr);
+    std::_Exit(status);
 }

@@ -1,56 +1,130 @@
 #include "efficientnet/ui/predictions_panel.h"
 
-#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QProgressBar>
+#include <QPainter>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <algorithm>
+#include <cmath>
 
 namespace efficientnet::ui {
 namespace {
-constexpr int kBarRange = 1000;   // per mille: smooth bars without floating-point progress
-constexpr int kLabelMinWidth = 160;
+
+constexpr int kBarScale = 1000;          // per mille of the longest bar
+constexpr int kMinBarPixels = 4;         // a class with almost nothing still shows that it is there
+constexpr double kSmallestShown = 0.001; // below 0.1 % the number says "< 0.1 %"
+constexpr int kRowSpacing = 6;
+constexpr int kLabelColumnMin = 120;
+constexpr int kLabelColumnMax = 260;
+constexpr qreal kStaleOpacity = 0.45;
+
+} // namespace
+
+QString formatPercent(double probability)
+{
+    if (probability > 0 && probability < kSmallestShown)
+        return QStringLiteral("< 0.1 %");
+    return QString::number(probability * 100.0, 'f', 1) + QStringLiteral(" %");
 }
+
+// The rows, painted: a label column, a bar scaled to the top probability, the percentage. Painted rather than built
+// from QProgressBars, which at these sizes look like empty text boxes and draw no fill below a few percent.
+class PredictionBars : public QWidget {
+public:
+    explicit PredictionBars(QWidget* parent) : QWidget(parent) { setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed); }
+
+    void set(const QVector<PredictionRow>& rows, bool stale)
+    {
+        m_rows = rows;
+        m_stale = stale;
+        updateGeometry();
+        update();
+    }
+    int permille(int row) const
+    {
+        if (row < 0 || row >= m_rows.size() || m_rows.isEmpty() || m_rows.front().probability <= 0)
+            return 0;
+        return static_cast<int>(std::lround(m_rows[row].probability / m_rows.front().probability * kBarScale));
+    }
+    QSize sizeHint() const override { return {320, rowHeight() * int(m_rows.size())}; }
+    QSize minimumSizeHint() const override { return {200, rowHeight() * int(m_rows.size())}; }
+
+protected:
+    void paintEvent(QPaintEvent*) override
+    {
+        QPainter painter(this);
+        painter.setRenderHint(QPainter::Antialiasing);
+        if (m_stale)
+            painter.setOpacity(kStaleOpacity);
+        const QFontMetrics metrics = fontMetrics();
+        const int percentWidth = metrics.horizontalAdvance(QStringLiteral("< 100.0 %")) + kRowSpacing;
+        const int labelWidth = std::clamp(width() * 2 / 5, kLabelColumnMin, kLabelColumnMax);
+        const int barLeft = labelWidth + kRowSpacing;
+        const int barSpace = std::max(kMinBarPixels, width() - barLeft - percentWidth);
+        const QColor bar = palette().color(QPalette::Highlight);
+        for (int i = 0; i < m_rows.size(); ++i) {
+            const PredictionRow& r = m_rows[i];
+            const int top = i * rowHeight();
+            QFont font = painter.font();
+            font.setBold(i == 0);
+            painter.setFont(font);
+            painter.setPen(palette().color(QPalette::WindowText));
+            const QRect labelRect(0, top, labelWidth, rowHeight());
+            painter.drawText(labelRect, Qt::AlignVCenter | Qt::AlignLeft,
+                             painter.fontMetrics().elidedText(r.label, Qt::ElideRight, labelWidth));
+            const int length = std::max(kMinBarPixels, barSpace * permille(i) / kBarScale);
+            const QRectF barRect(barLeft, top + rowHeight() * 0.2, length, rowHeight() * 0.6);
+            painter.setPen(Qt::NoPen);
+            painter.setBrush(i == 0 ? bar : bar.lighter(130));
+            painter.drawRoundedRect(barRect, 3, 3);
+            painter.setPen(palette().color(QPalette::WindowText));
+            painter.drawText(QRect(width() - percentWidth, top, percentWidth, rowHeight()),
+                             Qt::AlignVCenter | Qt::AlignRight, formatPercent(r.probability));
+        }
+    }
+
+private:
+    int rowHeight() const { return fontMetrics().height() + kRowSpacing; }
+
+    QVector<PredictionRow> m_rows;
+    bool m_stale = false;
+};
 
 PredictionsPanel::PredictionsPanel(QWidget* parent)
     : QWidget(parent)
     , m_topK(new QSpinBox(this))
     , m_empty(new QLabel(tr("No predictions yet: drop images here, open or paste one, or start the camera."), this))
+    , m_stale(new QLabel(this))
+    , m_bars(new PredictionBars(this))
 {
     auto* header = new QHBoxLayout;
     auto* title = new QLabel(tr("<b>Predictions</b>"), this);
     header->addWidget(title);
     header->addStretch();
-    header->addWidget(new QLabel(tr("Top-k:"), this));
+    auto* topKLabel = new QLabel(tr("Top-&k:"), this);
+    topKLabel->setBuddy(m_topK);
+    header->addWidget(topKLabel);
     m_topK->setRange(1, kMaxTopK);
     m_topK->setValue(kDefaultTopK);
     m_topK->setObjectName("topKSpinBox");
     m_topK->setToolTip(tr("How many classes to show"));
+    m_topK->setFocusPolicy(Qt::ClickFocus);   // the window's keys (arrows, Escape) are not the spin box's at start
     header->addWidget(m_topK);
 
-    auto* grid = new QGridLayout;
-    grid->setColumnStretch(1, 1);
-    for (int i = 0; i < kMaxTopK; ++i) {
-        Row row{new QLabel(this), new QProgressBar(this), new QLabel(this)};
-        row.label->setMinimumWidth(kLabelMinWidth);
-        row.label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-        row.label->setTextFormat(Qt::PlainText);   // labels come from label files
-        row.bar->setRange(0, kBarRange);
-        row.bar->setTextVisible(false);
-        row.percent->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        row.percent->setMinimumWidth(row.percent->fontMetrics().horizontalAdvance("100.00 %"));
-        grid->addWidget(row.label, i, 0);
-        grid->addWidget(row.bar, i, 1);
-        grid->addWidget(row.percent, i, 2);
-        m_rows.push_back(row);
-    }
     m_empty->setWordWrap(true);
+    m_stale->setObjectName("staleNote");
+    m_stale->setWordWrap(true);
+    m_stale->setTextFormat(Qt::PlainText);
+    m_stale->setStyleSheet("color: palette(mid); font-style: italic;");
+    m_stale->hide();
+    m_bars->setObjectName("predictionBars");
 
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(header);
     layout->addWidget(m_empty);
-    layout->addLayout(grid);
+    layout->addWidget(m_stale);
+    layout->addWidget(m_bars);
     layout->addStretch();
 
     connect(m_topK, &QSpinBox::valueChanged, this, [this](int k) {
@@ -63,6 +137,15 @@ PredictionsPanel::PredictionsPanel(QWidget* parent)
 void PredictionsPanel::setPredictions(const QVector<PredictionRow>& predictions)
 {
     m_predictions = predictions.mid(0, kMaxTopK);
+    m_stale->clear();
+    m_stale->hide();
+    refresh();
+}
+
+void PredictionsPanel::setStale(const QString& note)
+{
+    m_stale->setText(note);
+    m_stale->setVisible(!note.isEmpty() && !m_predictions.isEmpty());
     refresh();
 }
 
@@ -73,28 +156,20 @@ int PredictionsPanel::topK() const { return m_topK->value(); }
 
 int PredictionsPanel::visibleRows() const { return std::min<int>(topK(), static_cast<int>(m_predictions.size())); }
 
-QString PredictionsPanel::labelText(int row) const { return row < visibleRows() ? m_rows[row].label->text() : QString(); }
-QString PredictionsPanel::percentText(int row) const { return row < visibleRows() ? m_rows[row].percent->text() : QString(); }
-int PredictionsPanel::barPermille(int row) const { return row < visibleRows() ? m_rows[row].bar->value() : 0; }
+QString PredictionsPanel::labelText(int row) const { return row < visibleRows() ? m_predictions[row].label : QString(); }
+QString PredictionsPanel::percentText(int row) const
+{
+    return row < visibleRows() ? formatPercent(m_predictions[row].probability) : QString();
+}
+int PredictionsPanel::barPermille(int row) const { return row < visibleRows() ? m_bars->permille(row) : 0; }
+QString PredictionsPanel::staleText() const { return m_stale->isVisibleTo(this) ? m_stale->text() : QString(); }
+bool PredictionsPanel::rowIsEmphasised(int row) const { return row == 0 && visibleRows() > 0; }
 
 void PredictionsPanel::refresh()
 {
-    const int shown = visibleRows();
     m_empty->setVisible(m_predictions.isEmpty());
-    for (int i = 0; i < m_rows.size(); ++i) {
-        const Row& row = m_rows[i];
-        const bool visible = i < shown;
-        row.label->setVisible(visible);
-        row.bar->setVisible(visible);
-        row.percent->setVisible(visible);
-        if (!visible)
-            continue;
-        const auto& p = m_predictions[i];
-        row.label->setText(p.label);
-        row.label->setToolTip(tr("class %1").arg(p.index));
-        row.bar->setValue(qRound(p.probability * kBarRange));
-        row.percent->setText(QString::number(p.probability * 100.0, 'f', 2) + " %");
-    }
+    m_bars->set(m_predictions.mid(0, visibleRows()), !m_stale->text().isEmpty());
+    m_bars->setToolTip(QString());   // the labels are on the rows; no tooltip repeating them
 }
 
 } // namespace efficientnet::ui
