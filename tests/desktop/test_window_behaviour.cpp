@@ -415,7 +415,7 @@ private Q_SLOTS:
     // classified, and live on a video file.
     void processExitsPromptlyAfterTheWindowCloses()
     {
-        const QString folder = m_dir.filePath("many");
+        const QString folder = m_dir.filePath("exit-folder");
         QDir().mkpath(folder);
         for (int i = 0; i < 40; ++i)
             QVERIFY(QFile::copy(sample(i % 2 ? "cat.jpg" : "rocket.jpg"), folder + QString("/%1.jpg").arg(i)));
