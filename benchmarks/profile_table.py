@@ -106,32 +106,39 @@ def is_conv(op):
 
 
 def classify(kernel, chain):
-    """(category, bytes read and written by the launching operator) for a kernel of an eager trace. chain: the
-    operators around the launch, innermost first. Pooling and FCs are told apart from the classifier later, by
-    position (the last pooling of a call is the classifier's)."""
+    """(category, bytes, operator) for a kernel of an eager trace. chain: the operators around the launch, innermost
+    first. bytes: what the launching operator reads and writes, to be counted once per operator (cuDNN and cuBLAS
+    may run an operator as several kernels); operator: the one those bytes belong to, or None. Pooling and FCs are
+    told apart from the classifier later, by position (the last pooling of a call is the classifier's)."""
     name = kernel["name"]
+    args = kernel.get("args", {})
     if kernel.get("cat") == "gpu_memcpy":
-        return "copy", kernel.get("args", {}).get("bytes", 0) * 2
-    if kernel.get("cat") == "gpu_memset":
-        return "other", kernel.get("args", {}).get("bytes", 0)
+        return "copy", args.get("bytes", 0) * 2, None
+    if kernel.get("cat") == "gpu_memset":   # a workspace cleared for the operator around it
+        category = classify({"name": "", "cat": "kernel"}, chain)[0] if chain else "other"
+        return category, args.get("bytes", 0), None
     if EPILOGUE_KERNEL.search(name):
-        return "elementwise", None   # bytes: from the convolution before it (see annotate)
+        return "elementwise", None, None   # bytes: from the convolution before it (see Trace.annotate)
     if CONVERSION_KERNEL.search(name):
-        return "copy", 0
+        return "copy", 0, None
     convs = [op for op in chain if is_conv(op)]
     if convs:
         conv = convs[-1]   # the outermost: aten::conv2d / convolution, whose arguments are in the documented order
         dims, types, _ = op_args(conv)
         x, w = dims[0], dims[1]
-        out = conv_output_shape(conv)
-        moved = tensor_bytes(dims[:3], types) + numel(out) * element_size(types, 0)
+        moved = tensor_bytes(dims[:3], types) + numel(conv_output_shape(conv)) * element_size(types, 0)
         if x[2] * x[3] == 1:
-            return "se_fc", moved
+            return "se_fc", moved, conv
         if w[2] * w[3] == 1:
-            return "conv1x1", moved
+            return "conv1x1", moved, conv
         if w[1] == 1:
-            return "dwconv", moved
-        return "stem", moved
+            return "dwconv", moved, conv
+        return "stem", moved, conv
+    # Inference batch norm runs as several kernels (parameter copies, 1/sqrt(var + eps), the transform): all BN.
+    norms = [op for op in chain if "batch_norm" in op["name"]]
+    if norms:
+        dims, types, _ = op_args(norms[-1])
+        return "elementwise", tensor_bytes(dims, types) + numel(dims[0]) * element_size(types, 0), norms[-1]
     for op in chain:
         op_name = op["name"]
         dims, types, _ = op_args(op)
@@ -139,23 +146,21 @@ def classify(kernel, chain):
         largest = max((numel(d) for d in tensors), default=0)
         reads = tensor_bytes(dims, types)
         if op_name in COPY_OPS:
-            return "copy", 2 * reads if op_name != "aten::copy_" else reads
-        if "batch_norm" in op_name:
-            return "elementwise", reads + largest * element_size(types, 0)
+            return "copy", 2 * reads if op_name != "aten::copy_" else reads, op
         if op_name in POOL_OPS:
-            return "pool", reads
+            return "pool", reads, op
         if op_name in FC_OPS:
-            return "fc", reads
+            return "fc", reads, op
         if op_name.startswith("aten::") and tensors:
             # Elementwise: reads every input, writes the broadcast shape (in place or not).
             moved = reads + largest * element_size(types, 0)
             spatial = [d for d in tensors if len(d) == 4 and d[2] * d[3] > 1]
             if not spatial:
-                return "se_excite", moved   # [N, C] or [N, C, 1, 1]: the excitation's small tensors
+                return "se_excite", moved, op   # [N, C] or [N, C, 1, 1]: the excitation's small tensors
             if any(len(d) == 2 or (len(d) == 4 and d[2] * d[3] == 1) for d in tensors):
-                return "se_gate", moved     # a feature map times a per-channel gate
-            return "elementwise", moved
-    return "other", 0
+                return "se_gate", moved, op     # a feature map times a per-channel gate
+            return "elementwise", moved, op
+    return "other", 0, None
 
 
 class Trace:
@@ -232,12 +237,16 @@ class Trace:
         call = next(c for c in self.calls if [k["name"] for k in c] == names)
         result = []
         last_conv_out = 0
+        counted = set()   # operators whose bytes are counted already (at their first kernel)
         for kernel in call:
-            category, moved = classify(kernel, self.chain(kernel))
-            if category in ("conv1x1", "dwconv", "stem"):
-                conv = [op for op in self.chain(kernel) if is_conv(op)][-1]
-                dims, types, _ = op_args(conv)
-                last_conv_out = numel(conv_output_shape(conv)) * element_size(types, 0)
+            category, moved, op = classify(kernel, self.chain(kernel))
+            if op is not None:
+                if id(op) in counted:
+                    moved = 0
+                counted.add(id(op))
+            if category in ("conv1x1", "dwconv", "stem") and op is not None:
+                dims, types, _ = op_args(op)
+                last_conv_out = numel(conv_output_shape(op)) * element_size(types, 0)
             if moved is None:   # the engine's epilogue: reads the conv output (and residual), writes it back
                 match = EPILOGUE_KERNEL.search(kernel["name"])
                 moved = last_conv_out * (3 if match and match.group(2) == "true" else 2)
@@ -268,7 +277,8 @@ class Trace:
         n = max(len(calls), 1)
         busy = sum(k.get("dur", 0) for c in calls for k in c) / n
         span = statistics.median(max(k["ts"] + k.get("dur", 0) for k in c) - c[0]["ts"] for c in calls) if calls else 0
-        return {k: [v / n for v in values] for k, values in per_category.items()}, busy, span, len(calls)
+        typical = statistics.median(k.get("dur", 0) for c in calls for k in c) if calls else 0
+        return {k: [v / n for v in values] for k, values in per_category.items()}, busy, span, len(calls), typical
 
 
 def labeller(reference_names, reference_labels):
@@ -290,7 +300,7 @@ def labeller(reference_names, reference_labels):
                 if by_name[kernel["name"]]:
                     result[i] = by_name[kernel["name"]].most_common(1)[0][0]
                 else:
-                    category, moved = classify(kernel, [])
+                    category, moved, _ = classify(kernel, [])
                     result[i] = (category if category in LABEL else "other", moved or 0)
         return result
     return labels
@@ -347,8 +357,8 @@ def main():
             labels = labeller([], [])
         else:
             labels = labeller(reference[0], reference[1])
-        per_category, busy, span, calls = trace.stats(labels)
-        results[(config, batch)] = (per_category, busy, span, calls, model, precision)
+        per_category, busy, span, calls, typical = trace.stats(labels)
+        results[(config, batch)] = (per_category, busy, span, calls, model, precision, typical)
         heaviest = collections.defaultdict(lambda: [0, 0.0, collections.Counter()])
         for call in trace.calls:
             for kernel, (category, _) in zip(call, labels(call)):
@@ -398,10 +408,12 @@ def main():
         print(row)
         for b in batches:
             _, busy, span, calls = results[(config, b)][:4]
+            typical = results[(config, b)][6]
             wall = timings.get((config, b))
             wall_text = f"{wall:.3f} ms per call ({b * 1000 / wall:,.0f} img/s)" if wall else "not in the logs"
-            print(f"\nBatch {b}: {calls} traced calls; GPU busy {busy / 1000:.3f} ms per call, first kernel start to "
-                  f"last kernel end {span / 1000:.3f} ms; end to end without the profiler, same run: {wall_text}.")
+            print(f"\nBatch {b}: {calls} traced calls; GPU busy {busy / 1000:.3f} ms per call (median activity "
+                  f"{typical:.1f} us), first start to last end {span / 1000:.3f} ms under the profiler; end to end "
+                  f"without the profiler, same run: {wall_text}.")
 
 
 if __name__ == "__main__":
