@@ -3,6 +3,8 @@
 
 GPU: torchvision eager fp32 (TF32 on), eager fp16 channels_last, a CUDA graph of eager fp16 channels_last, and
 torch.compile (mode reduce-overhead; max-autotune with --max-autotune, which compiles for minutes).
+With --profile-trace DIR: only eager fp16 channels_last, timed and then traced by torch.profiler per batch (the
+comparison in benchmarks/gpu_profile.sh).
 CPU: eager and TorchScript optimize_for_inference.
 Prints one line per configuration: "anchor <name> batch <N> <ms> ms <img/s> img/s". Random weights: speed does not
 depend on their values.
@@ -63,6 +65,33 @@ def cuda_graph(model, example):
         graph.replay()
         return static_out
     return run
+
+
+PROFILED_FORWARDS = 20   # the same count as efficientnet-bench --profile-trace
+
+
+def profile_trace(fn, x, path):
+    """Chrome trace of PROFILED_FORWARDS calls, each in a "forward" scope that waits for the GPU, so that calls do not
+    overlap (the same layout as efficientnet-bench --profile-trace writes; benchmarks/profile_table.py reads both)."""
+    from torch.profiler import ProfilerActivity, profile, record_function
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA], record_shapes=True) as prof:
+        for _ in range(PROFILED_FORWARDS):
+            with record_function("forward"):
+                fn(x)
+                torch.cuda.synchronize()
+    prof.export_chrome_trace(path)
+    print(f"#   trace of {PROFILED_FORWARDS} calls: {path}", flush=True)
+
+
+def gpu_profile(args):
+    torch.backends.cudnn.benchmark = True
+    print(f"# GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}, torchvision {torchvision.__version__}")
+    with torch.inference_mode():
+        fp16 = getattr(torchvision.models, args.model)().eval().cuda().half().to(memory_format=torch.channels_last)
+        for batch in args.batches:
+            x16 = torch.randn(batch, 3, args.size, args.size, device="cuda").half().to(memory_format=torch.channels_last)
+            report("torchvision eager fp16 channels_last", batch, cuda_time_ms(fp16, x16, args.warmup, args.iterations))
+            profile_trace(fp16, x16, f"{args.profile_trace}/torchvision-{args.model}-fp16-b{batch}-eager.json")
 
 
 def gpu(args):
@@ -144,6 +173,8 @@ def main():
     parser.add_argument("--max-autotune", action="store_true")
     parser.add_argument("--profile", action="store_true",
                         help="CPU: profile optimize_for_inference at batch 1 by operator instead of timing")
+    parser.add_argument("--profile-trace", metavar="DIR",
+                        help="GPU: time and trace eager fp16 channels_last per batch into DIR, nothing else")
     parser.add_argument("--compile-modes", help="comma-separated torch.compile modes instead of the default set")
     parser.add_argument("--save-scripted", metavar="FILE",
                         help="only save torch.jit.script of the torchvision model (eval) for efficientnet-bench "
@@ -154,7 +185,12 @@ def main():
         return
     args.batches = [int(b) for b in args.batches.split(",")]
     args.compile_batches = [int(b) for b in args.compile_batches.split(",")]
-    gpu(args) if args.device == "cuda" else cpu(args)
+    if args.device == "cpu":
+        cpu(args)
+    elif args.profile_trace:
+        gpu_profile(args)
+    else:
+        gpu(args)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,14 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <ATen/record_function.h>
+#include <torch/csrc/autograd/profiler_kineto.h>
 #include <torch/script.h>
 #include <torch/torch.h>
 
@@ -23,6 +27,9 @@ namespace {
 
 using namespace efficientnet;
 using Clock = std::chrono::steady_clock;
+
+// Calls per profiler trace: enough for steady per-kernel means, few enough to keep a batch-256 trace small.
+constexpr int kProfiledForwards = 20;
 
 struct Settings {
     std::string model = "efficientnet_b0";
@@ -38,6 +45,7 @@ struct Settings {
     bool cudaGraphs = true;
     int threads = 0;
     std::string pairedAnchor;   // a scripted torchvision model: timed call by call against the engine
+    std::string profileTrace;   // a folder: Chrome traces of the tensor path per batch (benchmarks/gpu_profile.sh)
 };
 
 std::vector<int> parseList(const std::string& text)
@@ -70,11 +78,14 @@ Settings parse(int argc, char** argv)
         else if (arg == "--no-cuda-graphs") s.cudaGraphs = false;
         else if (arg == "--threads") s.threads = std::stoi(next());
         else if (arg == "--paired-anchor") s.pairedAnchor = next();
+        else if (arg == "--profile-trace") s.profileTrace = next();
         else if (arg == "--help") {
             std::cout << "usage: efficientnet-bench [--model NAME] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
                          "       [--batches 1,8,...] [--iterations N] [--warmup N] [--frame-size WxH]\n"
                          "       [--only tensors|frames] [--no-cuda-graphs] [--threads N]\n"
-                         "       [--paired-anchor SCRIPTED.pt]   (benchmarks/anchors.py --save-scripted writes it)\n";
+                         "       [--paired-anchor SCRIPTED.pt]   (benchmarks/anchors.py --save-scripted writes it)\n"
+                         "       [--profile-trace DIR]   (tensor path: a Chrome trace per batch, with and without CUDA\n"
+                         "                                graphs; benchmarks/gpu_profile.sh reads them)\n";
             std::exit(0);
         } else
             throw std::runtime_error("unknown option " + arg);
@@ -109,6 +120,30 @@ double timeMs(const Settings& s, const torch::Device& device, F&& call)
         ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     }
     return median(ms);
+}
+
+// A Chrome trace (LibTorch's Kineto profiler, the one behind torch.profiler: CPU operators with their input shapes,
+// CUDA kernels and copies) of kProfiledForwards calls, each in a "forward" scope that waits for the device, so that
+// calls do not overlap and the trace can be cut per call. benchmarks/profile_table.py sorts its kernels into
+// categories. Run after warm-up: CUDA graphs are captured before the profiler starts, since capturing under CUPTI
+// is what PyTorch warns against.
+void writeTrace(const std::string& path, const torch::Device& device, const std::function<void()>& call)
+{
+    namespace impl = torch::profiler::impl;
+    namespace profiler = torch::autograd::profiler;
+    const impl::ProfilerConfig config(impl::ProfilerState::KINETO, /*report_input_shapes=*/true);
+    std::set<impl::ActivityType> activities{impl::ActivityType::CPU};
+    if (device.is_cuda())
+        activities.insert(impl::ActivityType::CUDA);
+    profiler::prepareProfiler(config, activities);
+    profiler::enableProfiler(config, activities);
+    for (int i = 0; i < kProfiledForwards; ++i) {
+        RECORD_USER_SCOPE("forward");
+        call();
+        synchronize(device);
+    }
+    profiler::disableProfiler()->save(path);
+    std::printf("#   trace of %d calls: %s\n", kProfiledForwards, path.c_str());
 }
 
 void report(const char* mode, const Settings& s, const std::string& device, const std::string& precision, int batch,
@@ -198,6 +233,20 @@ int main(int argc, char** argv)
                 pairedAgainstTorchScript(s, device, engine, size);
                 return 0;
             }
+            // Profiling: the same model without CUDA graphs as well, in this process so that cuDNN's autotuning
+            // picks the same kernels. Its trace names the operator behind each kernel, which a graph replay's
+            // trace does not; profile_table.py carries those names over to the graph's kernels by their order.
+            std::unique_ptr<InferenceModel> eagerEngine;
+            if (!s.profileTrace.empty() && inference.cudaGraphs && device.is_cuda()) {
+                InferenceOptions eager = inference;
+                eager.cudaGraphs = false;
+                eagerEngine = std::make_unique<InferenceModel>(
+                    EfficientNet(EfficientNetOptions(name.spec->name).padding(name.padding)), eager);
+            }
+            const auto tracePath = [&](int batch, bool graphs) {
+                return s.profileTrace + "/engine-" + s.model + "-" + classifier.precision() + "-b" +
+                       std::to_string(batch) + (graphs ? "-graph" : "-eager") + ".json";
+            };
             for (const int batch : s.batches) {
                 const auto input = torch::randn({batch, 3, size, size}, torch::TensorOptions().device(device))
                                        .to(scalarType(inference.precision))
@@ -205,6 +254,15 @@ int main(int argc, char** argv)
                                                                           : torch::MemoryFormat::Contiguous);
                 report("tensor", s, deviceName, classifier.precision(), batch,
                        timeMs(s, device, [&] { engine.forward(input); }));
+                if (s.profileTrace.empty())
+                    continue;
+                if (eagerEngine) {
+                    report("nograph", s, deviceName, classifier.precision(), batch,
+                           timeMs(s, device, [&] { eagerEngine->forward(input); }));
+                    writeTrace(tracePath(batch, false), device, [&] { eagerEngine->forward(input); });
+                }
+                writeTrace(tracePath(batch, inference.cudaGraphs && device.is_cuda()), device,
+                           [&] { engine.forward(input); });
             }
         }
         if (s.frames) {
