@@ -20,9 +20,10 @@ values = {
     "cuda": torch.version.cuda or "",
     # torch.utils.cpp_extension passes these to every extension it builds, so that pybind11 computes the same
     # internals id as torch._C and the two modules see each other's types.
-    "pybind11_compiler_type": getattr(torch._C, "_PYBIND11_COMPILER_TYPE", ""),
-    "pybind11_stdlib": getattr(torch._C, "_PYBIND11_STDLIB", ""),
-    "pybind11_build_abi": getattr(torch._C, "_PYBIND11_BUILD_ABI", ""),
+    # (None or absent where the torch's pybind11 needs none of them: then "")
+    "pybind11_compiler_type": getattr(torch._C, "_PYBIND11_COMPILER_TYPE", None) or "",
+    "pybind11_stdlib": getattr(torch._C, "_PYBIND11_STDLIB", None) or "",
+    "pybind11_build_abi": getattr(torch._C, "_PYBIND11_BUILD_ABI", None) or "",
     "python": sys.executable,
 }
 for key, value in values.items():

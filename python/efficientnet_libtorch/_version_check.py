@@ -32,7 +32,7 @@ def check(torch: ModuleType) -> ModuleType:
     info = _build_info()
     found_version = str(torch.__version__)
     found_abi = bool(torch._C._GLIBCXX_USE_CXX11_ABI)
-    found_pybind11 = tuple(getattr(torch._C, "_PYBIND11_" + key, "")
+    found_pybind11 = tuple(getattr(torch._C, "_PYBIND11_" + key, None) or ""   # as cmake/query_torch.py reads them
                            for key in ("COMPILER_TYPE", "STDLIB", "BUILD_ABI"))
     if (found_version, found_abi, found_pybind11) != (info.TORCH_VERSION, info.TORCH_CXX11_ABI, info.PYBIND11_ABI):
         raise ImportError(
