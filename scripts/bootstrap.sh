@@ -13,6 +13,8 @@ packages=(
   nsis   # makensis: the NSIS installer script is compiled by the package_nsis test
   g++-mingw-w64-x86-64-posix   # the Windows build check (tests/windows): MinGW-w64 compiles the sources for Windows
   python3-torch python3-torchvision python3-numpy python3-pil   # the reference implementation for the tests
+  pybind11-dev python3-dev python3-pytest   # the Python package (python/) and its tests
+  python3-venv python3-setuptools python3-wheel   # its offline pip install (the README's, and python_wheel)
   clang libclang-rt-14-dev   # the sanitizer build and the libFuzzer targets (scripts/sanitize.sh)
 )
 

@@ -48,6 +48,9 @@ set(kTorchBound
   core/src/model/resolve.cpp
   core/src/model/swish.cpp
   core/src/model/weights.cpp
+  python/src/classifier.cpp   # the Python package's extension: pybind11 over torch's Python bindings
+  python/src/model.cpp
+  python/src/module.cpp
   tests/core/test_checkpoint.cpp
   tests/core/test_hostile_files.cpp
   tests/core/test_imaging.cpp
