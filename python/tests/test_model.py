@@ -166,9 +166,16 @@ def test_cuda_forward_and_training_step(reference_dir, cuda):
     x, reference_logits = reference_case(reference_dir)
     model = loaded_b0(reference_dir)
     assert model.to(cuda) is model and next(model.parameters()).is_cuda
-    with torch.no_grad():
-        logits = model(x.to(cuda)).cpu()
-    assert float((logits - reference_logits).abs().max()) <= 1e-2   # cuDNN's algorithms, TF32 where enabled
+    # In fp32 proper: cuDNN convolutions use TF32 by default (torch.backends.cudnn.allow_tf32), which alone moves B0's
+    # logits by ~2e-2 (measured on an H200); the bound C++ model runs under the same global setting.
+    tf32 = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        with torch.no_grad():
+            logits = model(x.to(cuda)).cpu()
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
+    assert float((logits - reference_logits).abs().max()) <= 1e-3   # other summation orders than the CPU's
     model.train()
     loss = model(x.to(cuda)).logsumexp(1).mean()
     loss.backward()
