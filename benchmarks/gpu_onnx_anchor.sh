@@ -28,7 +28,7 @@ tp=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)")
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$tp;$root/.device-carry" \
     -DTORCH_CUDA_ARCH_LIST=9.0a -DEFFICIENTNET_WITH_QT=OFF -DEFFICIENTNET_WITH_OPENCV=OFF \
-    -DEFFICIENTNET_WITH_DOWNLOAD=OFF > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+    -DEFFICIENTNET_WITH_DOWNLOAD=OFF -DEFFICIENTNET_WITH_PYTHON=OFF > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
 fi
 SECONDS=0
 cmake --build "$build" -j "$(nproc)" --target efficientnet-bench > "$out/build.log" 2>&1 ||
