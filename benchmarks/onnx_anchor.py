@@ -153,14 +153,12 @@ def measure(args, model, batch, threads):
         t0 = time.monotonic()
         iterations, warmup = args.iterations, args.warmup
         if iterations <= 0:
-            # A first round of one call each (after one warm-up) sets how many calls fit the time given to this
-            # configuration; where that is one, it was already a round of the measurement and counts.
-            run_round("engine", 1, 1, "first round, sizing the rest")
+            # A first round of one timed call each sets how many calls fit the time given to this configuration;
+            # where that is one, it was already a round of the measurement and counts.
+            run_round("engine", warmup, 1, "first round, sizing the rest")
             per_round = args.seconds * 1000 / args.rounds
             iterations = max(1, min(args.max_iterations, int(per_round / (engine[0] + ort[0]))))
-            if iterations == 1:
-                warmup = 1
-            else:
+            if iterations > 1:
                 engine.clear(), ort.clear(), ratios.clear()
         while len(ratios) < args.rounds:
             # Slow configurations stop early, after three rounds, once they have used half again their time.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """ONNX Runtime (CPU execution provider) side of benchmarks/onnx_anchor.py, through the Python package onnxruntime (the
 GPU machine's python3 has it). Same protocol as ort_runner.mjs, one line each on stdin/stdout:
-  start:   ort_runner.py MODEL.onnx BATCH SIZE THREADS   -> "ready onnxruntime VERSION"
+  start:   ort_runner.py MODEL.onnx BATCH SIZE THREADS   -> "ready onnxruntime VERSION" (after 3 calls)
   request: "WARMUP ITERATIONS"                           -> "times MS MS ..." (one per timed call)
   request: "quit"                                        -> exits
 """
@@ -11,6 +11,7 @@ import time
 import numpy as np
 import onnxruntime as ort
 
+SESSION_WARMUP = 3   # untimed calls before "ready", as in ort_runner.mjs
 
 def main():
     path, batch, size, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -28,6 +29,10 @@ def main():
         if logits.shape[0] != batch or not np.isfinite(logits[0, 0]):
             raise RuntimeError(f"{path}: unexpected output {logits.shape}")
 
+    # A fresh session's first calls are several times slower (seen here: 81 ms, then 13 ms for B0); the engine's
+    # process has built and folded its model before its first call, so the session is warmed before any round.
+    for _ in range(SESSION_WARMUP):
+        call()
     print(f"ready onnxruntime {ort.__version__}", flush=True)
     for line in sys.stdin:
         if line.strip() == "quit":
