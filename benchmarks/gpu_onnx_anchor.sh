@@ -55,10 +55,15 @@ EOF
 echo "CPU pairs: ${pairs[*]}" | tee -a "$out/machine.txt"
 i=0
 pids=()
+status=0
 for model in $models; do
   pair=${pairs[$((i % ${#pairs[@]}))]}
   # More models than pairs: the extra ones wait for the job on their pair.
-  [ "$i" -ge "${#pairs[@]}" ] && wait "${pids[$((i - ${#pairs[@]}))]}" || true
+  if [ "$i" -ge "${#pairs[@]}" ]; then
+    j=$((i - ${#pairs[@]}))
+    wait "${pids[$j]}" || status=1
+    pids[j]=""
+  fi
   RUNNER=python TORCH_PYTHON=python3 taskset -c "$pair" timeout "${JOB_TIMEOUT:-240}" \
     bash "$root/benchmarks/onnx_anchor.sh" "$build" --models "$model" --batches 1,8 --threads 2,1 \
     --seconds "${SECONDS_PER_CONFIG:-20}" --deadline "${DEADLINE:-150}" --out "$out/anchor-$model.md" \
@@ -66,8 +71,7 @@ for model in $models; do
   pids+=($!)
   i=$((i + 1))
 done
-status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+for pid in "${pids[@]}"; do [ -z "$pid" ] || wait "$pid" || status=1; done
 for model in $models; do cat "$out/anchor-$model.md" 2>/dev/null || echo "$model: no table (see anchor-$model.log)"; echo; done |
   tee "$out/onnx_anchor.md"
 exit $status
