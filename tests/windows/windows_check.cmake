@@ -48,6 +48,7 @@ set(kTorchBound
   core/src/model/resolve.cpp
   core/src/model/swish.cpp
   core/src/model/weights.cpp
+  core/src/training/trainer.cpp
   tests/core/test_checkpoint.cpp
   tests/core/test_hostile_files.cpp
   tests/core/test_imaging.cpp
