@@ -63,6 +63,9 @@ constexpr int kFeatureBatch = 32;            // images per forward when caching 
 constexpr int kShorterSideOverResize = 2;    // decoded training photos kept at up to twice the resize size
 constexpr double kMaxChannelValue = 255.0;
 constexpr double kPi = 3.14159265358979323846;
+constexpr double kFeatureStdFloor = 1e-6;    // relative to the largest feature std: constant features stay ~0
+constexpr double kTinyStd = 1e-30;           // and an all-constant set does not divide by zero
+constexpr double kProbeInitStd = 0.01;
 
 double secondsSince(Clock::time_point start)
 {
@@ -198,6 +201,23 @@ NamedTensors cloneState(const EfficientNet& model)
     return state;
 }
 
+// The head trained on (f - mean) / scale as one Linear on f: W' = W / scale, b' = b - W' mean.
+void foldStandardisation(NamedTensors& state, const torch::Tensor& mean, const torch::Tensor& scale)
+{
+    torch::Tensor* weight = nullptr;
+    torch::Tensor* bias = nullptr;
+    for (auto& [key, tensor] : state) {
+        if (key == "classifier.1.weight")
+            weight = &tensor;
+        else if (key == "classifier.1.bias")
+            bias = &tensor;
+    }
+    TORCH_CHECK(weight && bias, "the classifier's Linear is missing from the state");
+    const auto folded = *weight / scale.to(torch::kCPU).unsqueeze(0);
+    *bias = *bias - folded.matmul(mean.to(torch::kCPU));
+    *weight = folded.contiguous();
+}
+
 } // namespace
 
 TrainingResult trainClassifier(const TrainingOptions& options, const std::string& out,
@@ -292,6 +312,16 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
     };
     for (std::size_t i = firstTrained; i < featureStages.size(); ++i)
         trainable(featureStages[i]);
+    if (headOnly) {
+        // A linear probe starts near zero (MAE's linear probing: trunc_normal std 0.01, zero bias), so that its first
+        // logits on standardised features are small and its loss starts at log(classes).
+        torch::NoGradGuard noGrad;
+        for (const auto& item : model->named_parameters())
+            if (item.key() == "classifier.1.weight")
+                item.value().normal_(0, kProbeInitStd).clamp_(-2 * kProbeInitStd, 2 * kProbeInitStd);
+            else if (item.key() == "classifier.1.bias")
+                item.value().zero_();
+    }
     const auto classifier = model->named_children()["classifier"];   // dropout, linear
     trainable(classifier);
     const auto setTrainingMode = [&] {
@@ -303,7 +333,7 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
     // Head only: the frozen backbone's pooled features, once per view. View 0 is the eval transform, the others
     // augmented; each epoch draws one view per image.
     const int views = headOnly ? 1 + options.headAugmentedViews : 0;
-    torch::Tensor trainFeatures, valFeatures;
+    torch::Tensor trainFeatures, valFeatures, featureMean, featureScale;
     if (headOnly) {
         model->eval();
         std::vector<torch::Tensor> inputs;
@@ -322,6 +352,14 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
         };
         trainFeatures = pooledFeatures(model, inputs, device, featuresDone(0));
         valFeatures = pooledFeatures(model, val.evalViews, device, featuresDone(static_cast<int>(inputs.size())));
+        // The head learns on standardised features (each dimension's training mean and std), as linear probes are
+        // fitted: backbone features differ in scale by orders of magnitude (a random backbone's by 1e-14 to 1e2),
+        // which leaves AdamW's one step size badly suited to most of them. Folded into the Linear when saved.
+        featureMean = trainFeatures.mean(0);
+        featureScale = trainFeatures.std(0) + kFeatureStdFloor * trainFeatures.std(0).max() + kTinyStd;
+        trainFeatures = (trainFeatures - featureMean) / featureScale;
+        if (val.size() > 0)
+            valFeatures = (valFeatures - featureMean) / featureScale;
         train.images.clear();
         train.evalViews.clear();
     }
@@ -425,6 +463,8 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
             bestAccuracy = summary.valAccuracy;
             result.keptEpoch = epoch;
             kept = cloneState(model);
+            if (headOnly)
+                foldStandardisation(kept, featureMean, featureScale);
         }
     }
     if (kept.empty())
