@@ -54,6 +54,7 @@ set(kTorchBound
   tests/core/test_imaging.cpp
   tests/core/test_parity.cpp
   tests/core/test_swish.cpp
+  tests/core/test_training.cpp
   tests/core/test_variants.cpp
   tests/cli/test_sources.cpp
   tests/cuda/test_cuda.cpp)
