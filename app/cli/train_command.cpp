@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -97,7 +99,7 @@ int runTrain(const std::vector<std::string>& argv)
     valueOptions.erase("labels");   // the class names are the folders'
     valueOptions.insert({"val", "val-split", "epochs", "batch-size", "lr", "train", "seed", "out", "report", "device",
                          "weight-decay", "label-smoothing"});
-    const Arguments args(argv, valueOptions, {"random-weights", "recalibrate-bn"});
+    const Arguments args(argv, valueOptions, {"random-weights", "recalibrate-bn", "no-progress"});
     if (args.positional().size() != 1)
         throw UsageError("train needs one DATA folder (DATA/<class>/<images>, a folder per class)");
     if (!args.has("out") || platform::pathFromUtf8(args.value("out")).extension() != ".safetensors")
@@ -135,9 +137,35 @@ int runTrain(const std::vector<std::string>& argv)
     // Ctrl-C ends training at the next step; the best epoch so far is written.
     g_interrupted = 0;
     const auto previous = std::signal(SIGINT, onInterrupt);
+    // Reading the images and caching the head's features take most of the time on a CPU: a line says which, and a
+    // progress bar (on a terminal) how far; the training steps are a line per epoch.
+    std::unique_ptr<Progress> bar;
+    std::optional<TrainingProgress::Phase> phase;
+    int barDone = 0;
+    const bool wantBar = !args.flag("no-progress");
     const auto onProgress = [&](const TrainingProgress& p) {
+        if (p.phase != phase) {
+            if (bar)
+                bar->finish();
+            bar.reset();
+            barDone = 0;
+            phase = p.phase;
+            if (p.phase == TrainingProgress::Phase::Reading)
+                std::cerr << "reading " << p.steps << " images\n";
+            else if (p.phase == TrainingProgress::Phase::Features)
+                std::cerr << "computing the frozen backbone's features of " << p.steps << " views\n";
+            if (p.phase == TrainingProgress::Phase::Reading || p.phase == TrainingProgress::Phase::Features)
+                bar = std::make_unique<Progress>(static_cast<std::size_t>(p.steps), wantBar);
+        }
+        if (p.phase == TrainingProgress::Phase::Reading || p.phase == TrainingProgress::Phase::Features) {
+            for (; barDone < p.step; ++barDone)
+                bar->advance();
+            return;
+        }
         if (p.phase != TrainingProgress::Phase::Evaluated)
             return;
+        if (bar)
+            bar->finish();
         std::cout << "epoch " << p.epoch << "/" << p.epochs << "  train loss " << std::fixed << std::setprecision(4)
                   << p.loss << "  val top-1 " << percent(p.valAccuracy) << "  " << std::setprecision(1) << p.seconds
                   << " s" << std::endl;
@@ -151,8 +179,9 @@ int runTrain(const std::vector<std::string>& argv)
     }
     std::signal(SIGINT, previous);
 
-    for (const auto& s : result.skipped)
-        std::cerr << "skipped " << printable(s.path, kShownBytes) << ": " << printable(s.reason, kShownBytes) << "\n";
+    for (const auto& s : result.skipped)   // the core's messages start with the file already
+        std::cerr << "skipped "
+                  << printable(s.reason.rfind(s.path, 0) == 0 ? s.reason : s.path + ": " + s.reason, kShownBytes) << "\n";
     std::cout << (result.cancelled ? "interrupted; " : "") << "wrote " << out << ": " << describeModel(result.info)
               << "; " << result.trainImages << " training and " << result.valImages << " validation images, kept epoch "
               << result.keptEpoch << " (val top-1 " << percent(result.epochs.at(result.keptEpoch - 1).valAccuracy)
