@@ -15,6 +15,7 @@ int runConvert(const std::vector<std::string>& args);
 int runWeights(const std::vector<std::string>& args);   // prints the checkpoint classify would use
 int runDownload(const std::vector<std::string>& args);   // download_command.cpp
 int runInspect(const std::vector<std::string>& args);    // inspect_command.cpp
+int runTrain(const std::vector<std::string>& args);      // train_command.cpp: fine-tune on an ImageFolder
 
 // Folder holding imagenet_classes.txt and the sample photos: $EFFICIENTNET_RESOURCES_DIR, the installed share
 // folder beside the executable, or the source tree's resources/.

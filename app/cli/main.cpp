@@ -24,6 +24,10 @@ constexpr const char* kUsage = R"(usage:
   efficientnet-cli weights NAME          (the cached checkpoint classify would use; exit 1 if none)
   efficientnet-cli convert --from FILE|DIR --to FILE.safetensors [--model NAME] [--source ...] [--labels FILE] [...]
   efficientnet-cli download NAME [--registry FILE] [--cache-dir DIR] [--source torchvision|timm|lukemelas]
+  efficientnet-cli train DATA --out FILE.safetensors [--model NAME] [--weights FILE | --random-weights]
+                         [--val DIR | --val-split F] [--epochs N] [--batch-size N] [--lr X] [--train head|stages:N|all]
+                         [--weight-decay X] [--label-smoothing X] [--seed N] [--device cpu|cuda] [--recalibrate-bn]
+                         [--report FILE.json] [--no-progress] [transform options]
 
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
 from the weights cache. The network, class names and transform come from the checkpoint (its metadata, a Hugging
@@ -32,6 +36,9 @@ Face folder's config.json, its source's own transform); --model, --labels and th
 atomically (FILE.tmp, renamed when complete).
 Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
 download fetches a model's pretrained weights into that cache (SHA-256 verified) and prints the file's path.
+train fine-tunes on DATA/<class>/<images> (a folder per class) and writes a checkpoint that classify reads with the
+new class names; one line per epoch; unreadable images are skipped and listed (exit 2); Ctrl-C writes the best epoch
+so far (exit 130).
 )";
 
 } // namespace
@@ -78,6 +85,8 @@ int main(int argc, char** argv)
             return runDownload(rest);
         if (args[0] == "inspect")
             return runInspect(rest);
+        if (args[0] == "train")
+            return runTrain(rest);
         throw UsageError("unknown command '" + args[0] + "'");
     } catch (const UsageError& e) {
         std::cerr << "efficientnet-cli: " << efficientnet::printable(e.what(), kShownBytes) << "\n\n" << kUsage;
