@@ -57,6 +57,9 @@ def summarise(samples, warmup_s):
     growth = (peak - base) / base
     per_hour = slope * 3600
     print("samples %d over %.0f s; warm-up %.0f s" % (len(samples), samples[-1][0], warmup_s))
+    # The shape, not only the extremes: a leak climbs to the end, an allocator plateau does not.
+    marks = [samples[min(len(samples) - 1, int(f * len(samples)))] for f in (0.1, 0.25, 0.5, 0.75, 1.0)]
+    print("RSS at " + ", ".join("%.0f s %.1f MB" % (t, m) for t, m in marks))
     print("RSS after warm-up %.1f MB, largest %.1f MB, last %.1f MB; growth %.2f%%; trend %+.2f MB/h (%+.2f%%/h)"
           % (base, peak, last, 100 * growth, per_hour, 100 * per_hour / base))
     ok = growth < GROWTH_LIMIT and per_hour / base < GROWTH_LIMIT
