@@ -98,6 +98,8 @@ private Q_SLOTS:
         // 7. escape sequences in names and globals: quoted escaped
         row("escaped dtype", Reader::Checkpoint, "escape_dtype.safetensors", "\\x1b]0;pwned\\x07");
         row("escaped global", Reader::Checkpoint, "escape_global.pth", "refuses to load");
+        // found by fuzzing (docs/ROBUSTNESS.md): a registry version no integer type holds
+        row("huge version", Reader::Registry, "huge_version_registry.json", "'version' must be 1");
     }
 
     void refusedWithTheFileAndTheProblem()

@@ -163,6 +163,16 @@ def _json_escape(text):
     return "".join(c if 0x20 <= ord(c) < 0x7f and c not in '"\\' else "\\u%04x" % ord(c) for c in text)
 
 
+def fuzz_findings():
+    """Inputs the long fuzzing runs found (docs/ROBUSTNESS.md), kept as regressions."""
+    return {
+        # fuzz_registry, UBSan: a version too large for any integer type parses as a double; reading it as an int
+        # was undefined behaviour.
+        "huge_version_registry.json":
+            b'{"format":"efficientnet-weights-registry","version":17777777777777777777777777,"variants":{}}',
+    }
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True)
@@ -170,7 +180,8 @@ def main(argv):
     args = parser.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     files = {}
-    for make in (deep_json, legacy_dtype_twice, impossible_sizes, memo_string_keys, zip_bombs, escapes):
+    for make in (deep_json, legacy_dtype_twice, impossible_sizes, memo_string_keys, zip_bombs, escapes,
+                 fuzz_findings):
         files.update(make())
     files.update(huge_images(args.jpeg))
     for name, data in sorted(files.items()):

@@ -1,5 +1,6 @@
 // The weights registry: resources/weights_registry.json, schema in resources/weights_registry.md.
 #include <cctype>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -169,7 +170,10 @@ WeightsRegistry readRegistryDocument(const std::string& path, const json& doc)
     const Where top{path, "top level"};
     if (!doc.is_object() || doc.value("format", "") != kFormat)
         top.fail(std::string("'format' must be \"") + kFormat + "\"");
-    if (doc.value("version", 0) != kFormatVersion)
+    // Not value<int>(): a number too large for an int (17777777777777777777 parses as a double) would convert with
+    // undefined behaviour (found by fuzz_registry under UBSan).
+    const auto version = doc.find("version");
+    if (version == doc.end() || !version->is_number_integer() || version->get<int64_t>() != kFormatVersion)
         top.fail("'version' must be " + std::to_string(kFormatVersion));
     const auto variants = doc.find("variants");
     if (variants == doc.end() || !variants->is_object())
