@@ -8,7 +8,6 @@
 #include <thread>
 
 #include "efficientnet/imaging.h"
-#include "efficientnet/release_memory.h"
 
 namespace efficientnet::cli {
 namespace {
@@ -141,7 +140,6 @@ void classifyFiles(Classifier& classifier, const std::vector<std::string>& files
         }
         for (const auto& r : results)
             onResult(r);
-        platform::releaseFreeMemory();   // flat memory over long runs (see release_memory.h)
     }
 }
 
