@@ -8,6 +8,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -21,6 +22,8 @@
 #include "efficientnet/classifier.h"
 #include "efficientnet/inference.h"
 #include "efficientnet/model.h"
+#include "efficientnet/swish.h"
+#include "efficientnet/training_step.h"
 #include "efficientnet/weights.h"
 
 namespace {
@@ -46,6 +49,9 @@ struct Settings {
     int threads = 0;
     std::string pairedAnchor;   // a scripted torchvision model: timed call by call against the engine
     std::string profileTrace;   // a folder: Chrome traces of the tensor path per batch (benchmarks/gpu_profile.sh)
+    int trainStep = 0;          // a batch size: time fine-tuning steps instead of inference (benchmarks/gpu_train.sh)
+    int trainSize = 224;
+    bool plainSwish = false;    // with --train-step: the plain x * sigmoid(x) autograd instead of the project's swish
 };
 
 std::vector<int> parseList(const std::string& text)
@@ -79,13 +85,18 @@ Settings parse(int argc, char** argv)
         else if (arg == "--threads") s.threads = std::stoi(next());
         else if (arg == "--paired-anchor") s.pairedAnchor = next();
         else if (arg == "--profile-trace") s.profileTrace = next();
+        else if (arg == "--train-step") s.trainStep = std::stoi(next());
+        else if (arg == "--train-size") s.trainSize = std::stoi(next());
+        else if (arg == "--plain-swish") s.plainSwish = true;
         else if (arg == "--help") {
             std::cout << "usage: efficientnet-bench [--model NAME] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
                          "       [--batches 1,8,...] [--iterations N] [--warmup N] [--frame-size WxH]\n"
                          "       [--only tensors|frames] [--no-cuda-graphs] [--threads N]\n"
                          "       [--paired-anchor SCRIPTED.pt]   (benchmarks/anchors.py --save-scripted writes it)\n"
                          "       [--profile-trace DIR]   (tensor path: a Chrome trace per batch, with and without CUDA\n"
-                         "                                graphs; benchmarks/gpu_profile.sh reads them)\n";
+                         "                                graphs; benchmarks/gpu_profile.sh reads them)\n"
+                         "       [--train-step BATCH [--train-size PX] [--plain-swish]]   (fine-tuning steps: img/s and\n"
+                         "                                peak CUDA memory; benchmarks/gpu_train.sh)\n";
             std::exit(0);
         } else
             throw std::runtime_error("unknown option " + arg);
@@ -196,6 +207,54 @@ void pairedAgainstTorchScript(const Settings& s, const torch::Device& device, In
     }
 }
 
+// Fine-tuning throughput and peak memory (issue 14): the whole network training in train mode with AdamW through
+// the trainer's own optimisation step (training_step.h: autocast, fp16 loss scaling, channels_last on CUDA), on
+// random images and labels (speed does not depend on them). Each step waits for its loss, as the trainer does.
+// The peak counts weights, AdamW's moments, activations and gradients; it is reset after the warm-up.
+int runTrainSteps(const Settings& s)
+{
+    const bool onCuda = s.device == "cuda" || (s.device == "auto" && torch::cuda::is_available());
+    const torch::Device device = onCuda ? torch::Device(torch::kCUDA, 0) : torch::Device(torch::kCPU);
+    const Precision precision = parsePrecision(s.precision == "auto" ? (onCuda ? "fp16" : "fp32") : s.precision);
+    constexpr double kLearningRate = 1e-4, kWeightDecay = 0.05, kLabelSmoothing = 0.1;
+    constexpr int kClasses = 1000;
+    const auto name = resolveModelName(s.model);
+    torch::manual_seed(0);
+    EfficientNet model(EfficientNetOptions(name.spec->name).padding(name.padding));
+    model->to(device);
+    training::toChannelsLast(*model, device);
+    model->train();
+    training::MultiTensorAdamW optimizer(model->parameters(), torch::optim::AdamWOptions(kLearningRate).weight_decay(kWeightDecay));
+    training::LossScaler scaler(precision == Precision::Float16);
+    auto images = torch::randn({s.trainStep, 3, s.trainSize, s.trainSize}, torch::TensorOptions().device(device));
+    if (onCuda)
+        images = images.contiguous(torch::MemoryFormat::ChannelsLast);
+    const auto labels = torch::randint(0, kClasses, {s.trainStep}, torch::TensorOptions().device(device).dtype(torch::kInt64));
+    std::optional<activation::PlainSwishScope> plain;
+    if (s.plainSwish)
+        plain.emplace();
+    double lastLoss = 0;
+    const auto step = [&] {
+        lastLoss = training::optimisationStep(optimizer, [&] { return model->forward(images); }, labels,
+                                              kLabelSmoothing, precision, device, scaler)
+                       .loss.item<double>();
+    };
+    for (int i = 0; i < s.warmup; ++i)
+        step();
+    synchronize(device);
+    training::resetPeakCudaMemory();
+    const auto start = Clock::now();
+    for (int i = 0; i < s.iterations; ++i)
+        step();
+    synchronize(device);
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("train-step %s %s batch %d %dpx %s swish=%s: %.1f img/s, %.2f ms/step, peak %.1f MiB, loss %.3f\n",
+                s.model.c_str(), onCuda ? "cuda" : "cpu", s.trainStep, s.trainSize, toString(precision),
+                s.plainSwish ? "plain" : "memory-efficient", s.trainStep * s.iterations / seconds,
+                1000 * seconds / s.iterations, training::peakCudaMemory() / (1024.0 * 1024.0), lastLoss);
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -204,6 +263,8 @@ int main(int argc, char** argv)
         const Settings s = parse(argc, argv);
         if (s.threads > 0)
             torch::set_num_threads(s.threads);
+        if (s.trainStep > 0)
+            return runTrainSteps(s);
         ClassifierOptions options;
         options.model = s.model;
         options.randomWeights = true;   // speed does not depend on the weights' values

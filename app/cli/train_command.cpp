@@ -98,7 +98,7 @@ int runTrain(const std::vector<std::string>& argv)
     auto valueOptions = modelOptionNames();
     valueOptions.erase("labels");   // the class names are the folders'
     valueOptions.insert({"val", "val-split", "epochs", "batch-size", "lr", "train", "seed", "out", "report", "device",
-                         "weight-decay", "label-smoothing"});
+                         "weight-decay", "label-smoothing", "precision"});
     const Arguments args(argv, valueOptions, {"random-weights", "recalibrate-bn", "no-progress"});
     if (args.positional().size() != 1)
         throw UsageError("train needs one DATA folder (DATA/<class>/<images>, a folder per class)");
@@ -131,6 +131,7 @@ int runTrain(const std::vector<std::string>& argv)
     options.scope = parseTrainScope(args.value("train", "head"));
     options.seed = static_cast<std::uint64_t>(args.intValue("seed", 0, 0, 2'000'000'000));
     options.device = args.value("device", "cpu");
+    options.precision = args.value("precision", "fp32");
     options.reestimateBatchNorm = args.flag("recalibrate-bn");
     const std::string out = args.value("out");
 

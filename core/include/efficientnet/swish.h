@@ -8,4 +8,18 @@ namespace efficientnet::activation {
 // per activation instead of two. Without autograd it is torch::silu.
 torch::Tensor swish(const torch::Tensor& x);
 
+// While alive, swish() with autograd on this thread is the plain composition x * torch::sigmoid(x), whose autograd
+// keeps both x and sigmoid(x): only for measuring what the memory-efficient form saves (efficientnet-bench
+// --train-step --plain-swish, BENCHMARKS.md).
+class PlainSwishScope {
+public:
+    PlainSwishScope();
+    ~PlainSwishScope();
+    PlainSwishScope(const PlainSwishScope&) = delete;
+    PlainSwishScope& operator=(const PlainSwishScope&) = delete;
+
+private:
+    bool m_previous;
+};
+
 } // namespace efficientnet::activation

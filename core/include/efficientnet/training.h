@@ -41,7 +41,9 @@ struct TrainingOptions {
     double warmupFraction = 0.1;        // of all steps, linear warm-up; then cosine decay to zero
     TrainScope scope;
     std::uint64_t seed = 0;
-    std::string device = "cpu";         // cpu | cuda (CUDA is untested)
+    std::string device = "cpu";         // cpu | cuda
+    std::string precision = "fp32";     // fp32 | fp16 | bf16: the forward under CUDA autocast (fp16 with dynamic loss
+                                        // scaling); fp16 and bf16 only on cuda
     int headAugmentedViews = 1;         // Head: augmented views cached per training image, beside the eval view
     // Re-estimate the frozen backbone's BatchNorm statistics on the training images (eval view) before training, to
     // adapt pretrained statistics to the user's images. Not for random backbones: it makes their features worse

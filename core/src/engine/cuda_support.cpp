@@ -57,6 +57,20 @@ AllocatorCounters allocatorCounters(int device)
     return {stats.segment[0].allocated, stats.allocation[0].allocated};
 }
 
+std::int64_t peakAllocatedBytes()
+{
+    if (!available())
+        return 0;
+    const auto device = c10::cuda::current_device();
+    return c10::cuda::CUDACachingAllocator::getDeviceStats(device).allocated_bytes[0].peak;   // [0]: AGGREGATE
+}
+
+void resetPeakAllocatedBytes()
+{
+    if (available())
+        c10::cuda::CUDACachingAllocator::resetPeakStats(c10::cuda::current_device());
+}
+
 std::string deviceName(int device)
 {
     cudaDeviceProp properties{};
@@ -176,6 +190,8 @@ bool available() { return false; }
 void enableAutotuning() {}
 std::string deviceName(int) { return "none"; }
 AllocatorCounters allocatorCounters(int) { return {}; }
+std::int64_t peakAllocatedBytes() { return 0; }
+void resetPeakAllocatedBytes() {}
 std::string runtimeVersion() { return "none"; }
 std::string cudnnVersion() { return "none"; }
 

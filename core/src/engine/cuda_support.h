@@ -75,6 +75,9 @@ struct AllocatorCounters {
     std::int64_t tensorAllocations = 0;
 };
 AllocatorCounters allocatorCounters(int device);
+// The allocator's peak of bytes allocated to tensors on the current device since the last reset; 0 without CUDA.
+std::int64_t peakAllocatedBytes();
+void resetPeakAllocatedBytes();
 
 void enableAutotuning();           // cuDNN benchmark mode
 std::string deviceName(int device);   // the GPU's name

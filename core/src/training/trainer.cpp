@@ -18,6 +18,7 @@
 #include "efficientnet/imaging.h"
 #include "efficientnet/model.h"
 #include "efficientnet/preprocess.h"
+#include "efficientnet/training_step.h"
 #include "efficientnet/weights.h"
 #include "model/resolve.h"
 #include "training/augment.h"
@@ -93,6 +94,8 @@ void validate(const TrainingOptions& o)
         throw ConfigError("training device '" + o.device + "': use cpu or cuda");
     if (o.device == "cuda" && !torch::cuda::is_available())
         throw ConfigError("training on cuda was asked for but no CUDA device is usable");
+    if (parsePrecision(o.precision) != Precision::Float32 && o.device != "cuda")
+        throw ConfigError("training in " + o.precision + " needs --device cuda (on the CPU it trains in fp32)");
     if (o.base.weights.empty() && !o.randomWeights)
         throw ConfigError("training needs base weights (--weights FILE), or --random-weights to start from random "
                           "ones");
@@ -288,6 +291,7 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
         base.tensors.clear();
     }
     model->to(device);
+    training::toChannelsLast(*model, device);
     if (options.reestimateBatchNorm)
         reestimateBatchNorm(model, train.evalViews, device);
 
@@ -403,8 +407,9 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
     if (!noDecay.empty())
         groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
                                          torch::optim::AdamWOptions(peakRate).weight_decay(0.0)));
-    torch::optim::AdamW optimizer(std::move(groups));
-    const auto lossOptions = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(options.labelSmoothing);
+    training::MultiTensorAdamW optimizer(std::move(groups));
+    const auto precision = parsePrecision(options.precision);
+    training::LossScaler scaler(precision == Precision::Float16);
 
     const int64_t trainCount = static_cast<int64_t>(train.size());
     const int stepsPerEpoch = static_cast<int>((trainCount + options.batchSize - 1) / options.batchSize);
@@ -430,32 +435,32 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
             const int64_t begin = static_cast<int64_t>(step) * options.batchSize;
             const int64_t end = std::min(trainCount, begin + options.batchSize);
             std::vector<int64_t> labels;
-            torch::Tensor logits;
+            torch::Tensor batch;   // the head's features, or the images
             if (headOnly) {
                 std::vector<int64_t> rows;
                 for (int64_t i = begin; i < end; ++i) {
                     rows.push_back(order[i] * views + static_cast<int64_t>(random.below(views)));
                     labels.push_back(train.labels[order[i]]);
                 }
-                logits = classifier->as<torch::nn::Sequential>()->forward(
-                    trainFeatures.index_select(0, torch::tensor(rows, torch::kInt64).to(device)));
+                batch = trainFeatures.index_select(0, torch::tensor(rows, torch::kInt64).to(device));
             } else {
                 std::vector<torch::Tensor> inputs;
                 for (int64_t i = begin; i < end; ++i) {
                     inputs.push_back(normalised(training::augment(train.images[order[i]], p, {}, random), p));
                     labels.push_back(train.labels[order[i]]);
                 }
-                logits = model->forward(torch::stack(inputs).to(device));
+                batch = torch::stack(inputs).to(device);
             }
+            const auto forward = [&] {
+                return headOnly ? classifier->as<torch::nn::Sequential>()->forward(batch) : model->forward(batch);
+            };
             const auto target = torch::tensor(labels, torch::kInt64).to(device);
             const double rate = scheduledRate(peakRate, globalStep, warmupSteps, totalSteps);
             for (auto& group : optimizer.param_groups())
                 static_cast<torch::optim::AdamWOptions&>(group.options()).lr(rate);
-            optimizer.zero_grad();
-            const auto loss = torch::nn::functional::cross_entropy(logits, target, lossOptions);
-            loss.backward();
-            optimizer.step();
-            lossSum += loss.item<double>() * static_cast<double>(end - begin);
+            const auto stepped = training::optimisationStep(optimizer, forward, target, options.labelSmoothing,
+                                                            precision, device, scaler);
+            lossSum += stepped.loss.item<double>() * static_cast<double>(end - begin);
             seen += end - begin;
             report({TrainingProgress::Phase::Training, epoch, options.epochs, step + 1, stepsPerEpoch,
                     lossSum / static_cast<double>(seen), {}, secondsSince(epochStart)});
@@ -497,6 +502,7 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
                                                {"weight_decay", options.weightDecay},
                                                {"label_smoothing", options.labelSmoothing},
                                                {"seed", options.seed},
+                                               {"precision", options.precision},
                                                {"train_images", result.trainImages},
                                                {"val_images", result.valImages}}
                                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
