@@ -26,8 +26,9 @@ constexpr const char* kUsage = R"(usage:
   efficientnet-cli download NAME [--registry FILE] [--cache-dir DIR] [--source torchvision|timm|lukemelas]
   efficientnet-cli train DATA --out FILE.safetensors [--model NAME] [--weights FILE | --random-weights]
                          [--val DIR | --val-split F] [--epochs N] [--batch-size N] [--lr X] [--train head|stages:N|all]
-                         [--weight-decay X] [--label-smoothing X] [--seed N] [--device cpu|cuda] [--precision fp32|fp16|bf16] [--recalibrate-bn]
-                         [--report FILE.json] [--no-progress] [transform options]
+                         [--weight-decay X] [--label-smoothing X] [--seed N] [--device cpu|cuda]
+                         [--precision fp32|fp16|bf16] [--recalibrate-bn] [--report FILE.json] [--no-progress]
+                         [transform options]
 
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
 from the weights cache. The network, class names and transform come from the checkpoint (its metadata, a Hugging
