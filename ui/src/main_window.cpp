@@ -32,6 +32,7 @@
 #include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/icons.h"
 #include "efficientnet/ui/image_view.h"
+#include "efficientnet/ui/teach_panel.h"
 
 namespace efficientnet::ui {
 namespace {
@@ -90,6 +91,8 @@ MainWindow::MainWindow(QWidget* parent)
     , m_predictions(new PredictionsPanel)
     , m_gallery(new GalleryPanel)
     , m_galleryDock(new QDockWidget(tr("Gallery"), this))
+    , m_teach(new TeachPanel)
+    , m_teachDock(new QDockWidget(tr("Teach"), this))
     , m_model(new QComboBox)
     , m_device(new QComboBox)
     , m_precision(new QComboBox)
@@ -169,6 +172,10 @@ MainWindow::MainWindow(QWidget* parent)
     m_galleryDock->setWidget(m_gallery);
     addDockWidget(Qt::BottomDockWidgetArea, m_galleryDock);
     m_galleryDock->hide();   // shown when it has entries (showGallery)
+    m_teachDock->setObjectName("teachDock");
+    m_teachDock->setWidget(m_teach);
+    addDockWidget(Qt::RightDockWidgetArea, m_teachDock);
+    m_teachDock->hide();     // View > Teach
 
     m_busy->setRange(0, 0);   // indeterminate
     m_busy->setMaximumWidth(120);
@@ -376,6 +383,11 @@ void MainWindow::createActions()
     m_fullScreenAction->setShortcuts(fullScreenKeys);
     viewMenu->addSeparator();
     viewMenu->addAction(m_galleryDock->toggleViewAction());
+    QAction* teach = m_teachDock->toggleViewAction();
+    teach->setText(tr("&Teach"));
+    teach->setShortcut(Qt::CTRL | Qt::Key_T);
+    teach->setToolTip(tr("Teach it your own classes: add examples, train, classify with them"));
+    viewMenu->addAction(teach);
     auto* escape = new QAction(this);
     escape->setShortcut(Qt::Key_Escape);
     connect(escape, &QAction::triggered, this, [this] {
@@ -782,6 +794,8 @@ void MainWindow::fitToScreen()
 }
 
 void MainWindow::showGallery(bool visible) { m_galleryDock->setVisible(visible); }
+void MainWindow::showTeach(bool visible) { m_teachDock->setVisible(visible); }
+bool MainWindow::teachShown() const { return m_teachDock->isVisibleTo(this); }
 bool MainWindow::galleryShown() const { return m_galleryDock->isVisibleTo(this); }
 QString MainWindow::warningText() const { return m_warning->isVisibleTo(this) ? m_warning->text() : QString(); }
 QString MainWindow::errorText() const { return m_errorBar->isVisibleTo(this) ? m_error->text() : QString(); }
