@@ -204,7 +204,7 @@ void InferenceWorker::train(const TeachRequest& request)
     sinceReport.start();
     TrainingProgress::Phase lastPhase = TrainingProgress::Phase::Reading;
     const auto progress = [&](const TrainingProgress& p) {
-        const bool always = p.phase != lastPhase || p.phase == TrainingProgress::Phase::Evaluated;
+        const bool always = p.phase != lastPhase || p.phase == TrainingProgress::Phase::Evaluated || p.step == p.steps;
         if (!always && sinceReport.elapsed() < kProgressIntervalMs)
             return;
         lastPhase = p.phase;

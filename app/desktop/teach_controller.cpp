@@ -407,7 +407,10 @@ void TeachController::onProgress(const TeachProgress& p)
     using Phase = TeachProgress::Phase;
     switch (p.phase) {
     case Phase::Reading:
-        m_panel->setProgress(tr("Reading examples: %1 of %2").arg(p.step).arg(p.steps), p.step, p.steps);
+        // The features of the last batch take a while before their first report.
+        m_panel->setProgress(p.step < p.steps ? tr("Reading examples: %1 of %2").arg(p.step).arg(p.steps)
+                                              : tr("Computing features…"),
+                             p.step, p.steps);
         break;
     case Phase::Features:
         m_panel->setProgress(tr("Computing features: %1 of %2").arg(p.step).arg(p.steps), p.step, p.steps);

@@ -10,7 +10,9 @@
 #include <QDir>
 #include <QDropEvent>
 #include <QFile>
+#include <QLineEdit>
 #include <QMimeData>
+#include <QPushButton>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <memory>
@@ -18,6 +20,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "desktop_app.h"
 #include "desktop_test_support.h"
@@ -67,6 +70,23 @@ cv::Mat drawShape(int cls, std::mt19937& random)
         cv::fillConvexPoly(image, triangle, colour);
     }
     return image;
+}
+
+// A looping source for live mode: a red disc moving over grey.
+bool writeVideo(const std::string& path)
+{
+    constexpr double kFps = 30.0;
+    constexpr int kFrames = 60;
+    const cv::Size size(160, 120);
+    cv::VideoWriter writer(path, cv::CAP_OPENCV_MJPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), kFps, size);
+    if (!writer.isOpened())
+        return false;
+    for (int i = 0; i < kFrames; ++i) {
+        cv::Mat frame(size, CV_8UC3, cv::Scalar::all(128));
+        cv::circle(frame, cv::Point(30 + i, 60), 25, cv::Scalar(40, 40, 220), cv::FILLED);
+        writer.write(frame);
+    }
+    return true;
 }
 
 QAction* teachAction(efficientnet::ui::MainWindow* window)
@@ -367,11 +387,50 @@ private Q_SLOTS:
         QVERIFY2(!teach->message().contains(teach->dataDir()), qPrintable(teach->message()));
     }
 
+    void captureTakesLiveFramesOnlyWhileHeld()
+    {
+        // Found by hand: each capture refilled the class list, which disabled the held button for a moment, and a
+        // disabled button never reports its release, so capture went on after the user let go.
+        const QString video = m_dir.filePath("disc.avi");
+        QVERIFY(writeVideo(video.toStdString()));
+        AppOptions o = options();
+        o.loopVideoFiles = true;
+        auto app = startedApp(o);
+        QVERIFY(app);
+        TeachController* teach = app->teach();
+        QVERIFY(teach->addClass("disc"));
+        auto* capture = app->window()->teachPanel()->findChild<QPushButton*>("teachCapture");
+        QVERIFY(capture);
+        QVERIFY(!capture->isEnabled());   // no live source yet
+        QSignalSpy displayed(app.get(), &DesktopApp::frameDisplayed);
+        app->startCamera(video);
+        QVERIFY(displayed.wait(kClassifyTimeoutMs));
+        QTRY_VERIFY(capture->isEnabled());
+        QTest::mousePress(capture, Qt::LeftButton);
+        QVERIFY(teach->isCapturing());
+        QTRY_VERIFY_WITH_TIMEOUT(teach->examples("disc").size() >= 3, kClassifyTimeoutMs);
+        QVERIFY(capture->isDown());
+        QTest::mouseRelease(capture, Qt::LeftButton);
+        QVERIFY(!teach->isCapturing());
+        const auto taken = teach->examples("disc").size();
+        QTest::qWait(3 * 1000 / TeachController::kCapturesPerSecond);
+        QCOMPARE(teach->examples("disc").size(), taken);
+        QVERIFY(QImage(teach->examples("disc").front()).size() == QSize(160, 120));   // whole frames
+        app->stopCamera();
+    }
+
     void classNamesAreCheckedRenamedAndRemoved()
     {
         auto app = teachingApp();
         QVERIFY(app);
         TeachController* teach = app->teach();
+        auto* newClass = app->window()->teachPanel()->findChild<QLineEdit*>("teachNewClass");
+        QVERIFY(newClass);
+        QTest::keyClicks(newClass, "dog");
+        QTest::keyClick(newClass, Qt::Key_Return);
+        QCOMPARE(teach->classes(), QStringList{"dog"});
+        QCOMPARE(newClass->text(), QString());   // ready for the next name
+        QVERIFY(teach->removeClass("dog"));
         QVERIFY(teach->addClass("cat"));
         QVERIFY(!teach->addClass("Cat"));
         QVERIFY(teach->message().contains("already a class 'cat'"));

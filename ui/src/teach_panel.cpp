@@ -28,6 +28,7 @@ namespace {
 constexpr int kNameRole = Qt::UserRole;       // the class's name as stored, while the user edits the text
 constexpr int kPathRole = Qt::UserRole;       // an example's file
 constexpr int kMaxEpochs = 500;
+constexpr int kMessageLines = 4;
 
 QStringList localPaths(const QMimeData* mime)
 {
@@ -106,6 +107,9 @@ TeachPanel::TeachPanel(QWidget* parent)
     m_message->setObjectName("teachMessage");
     m_message->setWordWrap(true);
     m_message->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_message->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+    // Room for a few lines, so that messages of different lengths do not move the buttons under the pointer.
+    m_message->setMinimumHeight(m_message->fontMetrics().lineSpacing() * kMessageLines);
 
     auto* newClassRow = new QHBoxLayout;
     newClassRow->addWidget(m_newClass, 1);
@@ -160,9 +164,10 @@ TeachPanel::TeachPanel(QWidget* parent)
             Q_EMIT classRenamed(from, to);
     });
     connect(m_classes, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* current) {
+        if (m_filling)
+            return;   // setClasses is refilling the list (a capture adds an example): Capture stays held
         updateButtons();
-        if (!m_filling)
-            Q_EMIT classSelected(current ? current->data(0, kNameRole).toString() : QString());
+        Q_EMIT classSelected(current ? current->data(0, kNameRole).toString() : QString());
     });
     connect(m_classes, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
         QMenu menu;
@@ -256,6 +261,8 @@ void TeachPanel::setClasses(const QStringList& names, const QVector<int>& counts
         current = m_classes->topLevelItem(m_classes->topLevelItemCount() - 1);
     m_classes->setCurrentItem(current);
     m_filling = false;
+    if (names.contains(m_newClass->text().trimmed()))
+        m_newClass->clear();   // the class typed there was added
     updateButtons();
     if (selectedClass() != selected)
         Q_EMIT classSelected(selectedClass());
@@ -332,7 +339,12 @@ void TeachPanel::updateButtons()
     m_renameClass->setEnabled(!m_training && haveClass);
     m_removeClass->setEnabled(!m_training && haveClass);
     m_addImages->setEnabled(!m_training && haveClass);
-    m_capture->setEnabled(!m_training && haveClass && m_captureAvailable);
+    const bool canCapture = !m_training && haveClass && m_captureAvailable;
+    if (!canCapture && m_capture->isDown()) {
+        m_capture->setDown(false);   // a disabled button never sees its release
+        Q_EMIT captureHeld(false);
+    }
+    m_capture->setEnabled(canCapture);
     m_train->setEnabled(!m_training);
     m_cancel->setEnabled(m_training);
     m_save->setEnabled(!m_training && m_modelReady);

@@ -9,6 +9,7 @@ namespace {
 
 constexpr int kMargin = 6;
 constexpr int kLegendHeight = 14;
+constexpr double kVerticalPad = 0.08;   // of the plot's height
 const QColor kLossColour(220, 90, 40);
 const QColor kAccuracyColour(40, 120, 220);
 
@@ -67,8 +68,10 @@ void TrainingPlot::paintEvent(QPaintEvent*)
     for (const QPointF& p : m_loss)
         maxLoss = std::max(maxLoss, p.y());
     const auto map = [&](double x, double y01) {
+        // A little room above and below, so that 100% accuracy is not drawn on the frame.
+        const double inner = area.height() * (1 - 2 * kVerticalPad);
         return QPointF(area.left() + area.width() * std::clamp(x / m_epochs, 0.0, 1.0),
-                       area.bottom() - area.height() * std::clamp(y01, 0.0, 1.0));
+                       area.bottom() - area.height() * kVerticalPad - inner * std::clamp(y01, 0.0, 1.0));
     };
     const auto draw = [&](const QVector<QPointF>& points, double scale, const QColor& colour) {
         if (points.isEmpty())
