@@ -10,6 +10,7 @@
 
 #include "core_paths.h"
 #include "efficientnet/imaging.h"
+#include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/main_window.h"
 #include "efficientnet/ui/teach_panel.h"
 #include "efficientnet/ui/training_plot.h"
@@ -91,6 +92,8 @@ TeachController::TeachController(InferenceController* inference, ModelSession* s
     connect(m_panel, &ui::TeachPanel::cancelRequested, this, &TeachController::cancel);
     connect(m_panel, &ui::TeachPanel::saveModelRequested, this, &TeachController::saveModel);
     connect(m_panel, &ui::TeachPanel::exportRequested, this, &TeachController::exportExamples);
+    connect(m_window->galleryPanel(), &ui::GalleryPanel::teachRequested, this,
+            [this](const QStringList& paths, const QString& className) { addExamples(className, paths); });
     connect(m_inference, &InferenceController::trainingProgress, this, &TeachController::onProgress);
     connect(m_inference, &InferenceController::trainingFinished, this, &TeachController::onFinished);
     refresh();
@@ -324,6 +327,7 @@ void TeachController::refresh()
     for (const QString& c : m_classes)
         counts << static_cast<int>(m_examples.value(c).size());
     m_panel->setClasses(m_classes, counts);
+    m_window->galleryPanel()->setTeachClasses(isTraining() ? QStringList() : m_classes);
     m_panel->setModelReady(!m_trained.isEmpty());
     showExamples(m_panel->selectedClass());
     Q_EMIT examplesChanged();

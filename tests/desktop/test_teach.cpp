@@ -24,6 +24,7 @@
 
 #include "desktop_app.h"
 #include "desktop_test_support.h"
+#include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/main_window.h"
 #include "efficientnet/ui/predictions_panel.h"
 #include "efficientnet/ui/teach_panel.h"
@@ -385,6 +386,26 @@ private Q_SLOTS:
             QVERIFY2(teach->message().startsWith("Training failed") && teach->message().contains("Still using"),
                      qPrintable(teach->message()));
         QVERIFY2(!teach->message().contains(teach->dataDir()), qPrintable(teach->message()));
+    }
+
+    void galleryEntriesAreTaughtAsAClass()
+    {
+        auto app = teachingApp();
+        QVERIFY(app);
+        TeachController* teach = app->teach();
+        QVERIFY(teach->addClass("circle"));
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        app->openFiles({data("held", "circle")});
+        QVERIFY(finished.wait(kClassifyTimeoutMs));
+        auto* gallery = app->window()->galleryPanel();
+        QCOMPARE(gallery->count(), kHeldOut);
+        gallery->selectEntry(1);
+        const QStringList selected = gallery->selectedPaths();
+        QCOMPARE(selected, QStringList{heldOut("circle", 1)});
+        Q_EMIT gallery->teachRequested(selected, "circle");   // the context menu's Teach as ▸ circle
+        QCOMPARE(teach->examples("circle").size(), 1);
+        QVERIFY(teach->examples("circle").front().endsWith("-1.png"));
+        QCOMPARE(app->window()->teachPanel()->classText(0), QString("circle\t1"));
     }
 
     void captureTakesLiveFramesOnlyWhileHeld()
