@@ -464,6 +464,19 @@ private Q_SLOTS:
         QCOMPARE(teach->examples("kitten").size(), 2);
         QVERIFY(QFileInfo::exists(teach->examples("kitten").front()));
         QVERIFY(!QFileInfo::exists(teach->dataDir() + "/cat"));
+        // In place, as F2 does: the list is refilled only after the editor has closed.
+        QTest::failOnWarning(QRegularExpression("closeEditor"));
+        auto* list = app->window()->teachPanel()->findChild<QTreeWidget*>("teachClasses");
+        QVERIFY(list);
+        list->setCurrentItem(list->topLevelItem(0));
+        list->editItem(list->topLevelItem(0), 0);
+        auto* editor = list->viewport()->findChild<QLineEdit*>();
+        QVERIFY(editor);
+        editor->selectAll();
+        QTest::keyClicks(editor, "tabby");
+        QTest::keyClick(editor, Qt::Key_Return);
+        QTRY_COMPARE(teach->classes(), QStringList{"tabby"});
+        QVERIFY(teach->renameClass("tabby", "kitten"));
         const QString first = teach->examples("kitten").front();
         QCOMPARE(teach->removeExamples("kitten", {first}), 1);
         QVERIFY(!QFileInfo::exists(first));

@@ -160,8 +160,9 @@ TeachPanel::TeachPanel(QWidget* parent)
         m_filling = true;
         item->setText(0, from);   // the controller's answer (setClasses) shows the new name if it takes it
         m_filling = false;
+        // After the editor has closed: the answer refills the list, which must not delete the item being edited.
         if (!to.isEmpty() && to != from)
-            Q_EMIT classRenamed(from, to);
+            QMetaObject::invokeMethod(this, [this, from, to] { Q_EMIT classRenamed(from, to); }, Qt::QueuedConnection);
     });
     connect(m_classes, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* current) {
         if (m_filling)
