@@ -13,6 +13,7 @@
 #include <QLineEdit>
 #include <QMimeData>
 #include <QPushButton>
+#include <QScreen>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <memory>
@@ -193,6 +194,13 @@ private Q_SLOTS:
         QVERIFY(teach->text().contains("Teach"));
         teach->trigger();
         QVERIFY(app->window()->teachShown());
+        // Found by hand: beside the gallery, the dock's minimum height pushed the status bar off the screen.
+        app->window()->showGallery(true);
+        QTest::qWait(100);
+        const QRect screen = app->window()->screen()->availableGeometry();
+        QVERIFY2(app->window()->frameGeometry().height() <= screen.height(),
+                 qPrintable(QString("window %1 px high on a %2 px screen").arg(app->window()->frameGeometry().height())
+                                .arg(screen.height())));
         teach->trigger();
         QVERIFY(!app->window()->teachShown());
     }

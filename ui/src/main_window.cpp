@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
+#include <QScrollArea>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -173,7 +174,13 @@ MainWindow::MainWindow(QWidget* parent)
     addDockWidget(Qt::BottomDockWidgetArea, m_galleryDock);
     m_galleryDock->hide();   // shown when it has entries (showGallery)
     m_teachDock->setObjectName("teachDock");
-    m_teachDock->setWidget(m_teach);
+    // Scrolled: its controls need more height than a small screen has beside the gallery, and a dock's minimum
+    // size would otherwise push the window (and its status bar) off the screen.
+    auto* teachScroll = new QScrollArea;
+    teachScroll->setWidget(m_teach);
+    teachScroll->setWidgetResizable(true);
+    teachScroll->setFrameShape(QFrame::NoFrame);
+    m_teachDock->setWidget(teachScroll);
     addDockWidget(Qt::RightDockWidgetArea, m_teachDock);
     m_teachDock->hide();     // View > Teach
 
