@@ -134,6 +134,8 @@ bool DesktopApp::shutdown(int budgetMs)
     clean = m_camera->finish(left()) && clean;
     clean = m_inference->finish(left()) && clean;
     clean = m_download->finish(left()) && clean;
+    if (!m_teach->isTraining() || clean)   // not under a training that is still reading the examples
+        m_teach->discard();
     return clean;
 }
 

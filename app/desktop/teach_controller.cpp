@@ -70,14 +70,7 @@ TeachController::TeachController(InferenceController* inference, ModelSession* s
     , m_live(live)
     , m_window(window)
     , m_panel(window->teachPanel())
-    , m_root(std::make_unique<QTemporaryDir>(QDir::temp().filePath("efficientnet-teach-XXXXXX")))
 {
-    if (m_root->isValid()) {
-        QDir(m_root->path()).mkpath(kExamplesFolder);
-        QDir(m_root->path()).mkpath(kModelsFolder);
-    } else {
-        show(tr("Teach mode cannot keep examples: no temporary folder (%1).").arg(m_root->errorString()), true);
-    }
     m_captureTimer.setInterval(1000 / kCapturesPerSecond);
     connect(&m_captureTimer, &QTimer::timeout, this, &TeachController::captureFrame);
 
@@ -105,7 +98,29 @@ TeachController::~TeachController()
         m_inference->cancelTraining();   // the run stops at its next step; the folder goes with this object
 }
 
-QString TeachController::dataDir() const { return m_root->isValid() ? m_root->filePath(kExamplesFolder) : QString(); }
+bool TeachController::ensureFolder()
+{
+    if (m_root && m_root->isValid())
+        return true;
+    m_root = std::make_unique<QTemporaryDir>(QDir::temp().filePath("efficientnet-teach-XXXXXX"));
+    if (!m_root->isValid() || !QDir(m_root->path()).mkpath(kExamplesFolder) || !QDir(m_root->path()).mkpath(kModelsFolder))
+        return fail(tr("Teach mode has no folder for examples: %1 (%2).")
+                        .arg(QDir::toNativeSeparators(QDir::tempPath()), m_root->errorString()));
+    return true;
+}
+
+void TeachController::discard()
+{
+    m_captureTimer.stop();
+    if (m_root)
+        m_root->remove();
+    m_root.reset();
+}
+
+QString TeachController::dataDir() const
+{
+    return m_root && m_root->isValid() ? m_root->filePath(kExamplesFolder) : QString();
+}
 QString TeachController::classDir(const QString& name) const { return dataDir() + "/" + name; }
 
 QStringList TeachController::examples(const QString& className) const
@@ -152,8 +167,8 @@ bool TeachController::addClass(const QString& raw)
     const QString name = raw.trimmed();
     if (isTraining())
         return fail(tr("Classes cannot change while training runs."));
-    if (!m_root->isValid())
-        return fail(tr("Teach mode has no folder for examples."));
+    if (!ensureFolder())
+        return false;
     if (const QString why = checkName(name); !why.isEmpty())
         return fail(why);
     if (!QDir().mkpath(classDir(name)))

@@ -56,6 +56,9 @@ public:
     void cancel();
     bool saveModel(const QString& path);
     bool exportExamples(const QString& folder);
+    // Deletes the session folder (examples and trained checkpoints not saved elsewhere). DesktopApp::shutdown calls
+    // it: the program leaves by _Exit, without destructors.
+    void discard();
     // Resize and crop the examples to this side instead of the base model's transform (0: the model's own). The
     // tests train a random-weight B0 at a small side so that a CPU finishes in seconds.
     void setTrainingSide(int side) { m_side = side; }
@@ -65,7 +68,7 @@ public:
     QStringList examples(const QString& className) const;
     bool isTraining() const { return m_runId != 0; }
     bool isCapturing() const { return m_captureTimer.isActive(); }
-    QString dataDir() const;
+    QString dataDir() const;   // empty until the first class is added
     QString trainedCheckpoint() const { return m_trained; }   // the last run's file (saved by Save model…)
     QString message() const { return m_message; }
     bool messageIsError() const { return m_messageIsError; }
@@ -83,6 +86,7 @@ private:
         QImage thumbnail;
     };
 
+    bool ensureFolder();
     void show(const QString& text, bool error);
     bool fail(const QString& text) { show(text, true); return false; }
     QString checkName(const QString& name, const QString& except = {}) const;
@@ -100,7 +104,8 @@ private:
     LiveController* m_live;
     ui::MainWindow* m_window;
     ui::TeachPanel* m_panel;
-    std::unique_ptr<QTemporaryDir> m_root;   // examples/<class>/<image>, models/taught-N.safetensors
+    std::unique_ptr<QTemporaryDir> m_root;   // examples/<class>/<image>, models/taught-N.safetensors; made when
+                                             // the first class is added
     QStringList m_classes;                   // in the order they were added
     QMap<QString, QVector<Example>> m_examples;
     quint64 m_nextFile = 0;

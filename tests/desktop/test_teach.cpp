@@ -494,6 +494,22 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(teach->dataDir() + "/kitten"));
         QCOMPARE(app->window()->teachPanel()->classCount(), 0);
     }
+
+    void theSessionFolderIsMadeWhenNeededAndGoesAtShutdown()
+    {
+        // Found by hand: efficientnet-demo leaves by _Exit, so a QTemporaryDir's destructor never ran and every run
+        // left a folder behind.
+        auto app = teachingApp();
+        QVERIFY(app);
+        TeachController* teach = app->teach();
+        QCOMPARE(teach->dataDir(), QString());   // Teach unused: nothing on disk
+        QVERIFY(teach->addClass("circle"));
+        QCOMPARE(teach->addExamples("circle", {heldOut("circle")}), 1);
+        const QString folder = QFileInfo(teach->dataDir()).absolutePath();
+        QVERIFY(QFileInfo::exists(teach->examples("circle").front()));
+        QVERIFY(app->shutdown(kLoadTimeoutMs));
+        QVERIFY(!QFileInfo::exists(folder));
+    }
 };
 
 QTEST_MAIN(TestTeach)
