@@ -182,6 +182,7 @@ MainWindow::MainWindow(QWidget* parent)
     teachScroll->setFrameShape(QFrame::NoFrame);
     m_teachDock->setWidget(teachScroll);
     addDockWidget(Qt::RightDockWidgetArea, m_teachDock);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);   // Teach runs the full height, beside the gallery
     m_teachDock->hide();     // View > Teach
 
     m_busy->setRange(0, 0);   // indeterminate
