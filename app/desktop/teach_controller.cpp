@@ -126,7 +126,7 @@ QString TeachController::classDir(const QString& name) const { return dataDir() 
 QStringList TeachController::examples(const QString& className) const
 {
     QStringList paths;
-    for (const Example& e : m_examples.value(className))
+    for (const ui::TeachExampleView& e : m_examples.value(className))
         paths << e.path;
     return paths;
 }
@@ -196,8 +196,8 @@ bool TeachController::renameClass(const QString& from, const QString& raw)
     const QString temporary = classDir(from) + ".renaming";
     if (!QDir().rename(classDir(from), temporary) || !QDir().rename(temporary, classDir(to)))
         return fail(tr("Cannot rename the folder of class '%1' to '%2'.").arg(from, to));
-    QVector<Example> moved = m_examples.take(from);
-    for (Example& e : moved)
+    QVector<ui::TeachExampleView> moved = m_examples.take(from);
+    for (ui::TeachExampleView& e : moved)
         e.path = classDir(to) + "/" + QFileInfo(e.path).fileName();
     m_examples.insert(to, moved);
     m_classes[m_classes.indexOf(from)] = to;
@@ -297,7 +297,7 @@ int TeachController::removeExamples(const QString& className, const QStringList&
         return 0;
     const auto before = it->size();
     it->erase(std::remove_if(it->begin(), it->end(),
-                             [&](const Example& e) { return files.contains(e.path) && QFile::remove(e.path); }),
+                             [&](const ui::TeachExampleView& e) { return files.contains(e.path) && QFile::remove(e.path); }),
               it->end());
     const int removed = static_cast<int>(before - it->size());
     show(count(removed, tr("%1 example removed from '%2'."), tr("%1 examples removed from '%2'.")).arg(className), false);
@@ -350,10 +350,7 @@ void TeachController::refresh()
 
 void TeachController::showExamples(const QString& className)
 {
-    QVector<ui::TeachExampleView> views;
-    for (const Example& e : m_examples.value(className))
-        views.append({e.path, e.thumbnail});
-    m_panel->showExamples(className, views);
+    m_panel->showExamples(className, m_examples.value(className));
 }
 
 QString TeachController::modelName() const
@@ -533,7 +530,7 @@ bool TeachController::exportExamples(const QString& folder)
             failed << target;
             continue;
         }
-        for (const Example& e : m_examples.value(c)) {
+        for (const ui::TeachExampleView& e : m_examples.value(c)) {
             const QString to = target + "/" + QFileInfo(e.path).fileName();
             if (QFileInfo::exists(to) || !QFile::copy(e.path, to))
                 failed << to;

@@ -12,12 +12,12 @@
 #include <QVector>
 #include <memory>
 
+#include "efficientnet/ui/teach_panel.h"
 #include "inference_controller.h"
 #include "types.h"
 
 namespace efficientnet::ui {
 class MainWindow;
-class TeachPanel;
 }
 
 namespace efficientnet::desktop {
@@ -81,11 +81,6 @@ Q_SIGNALS:
     void trainingFinished(bool used, const QString& message);
 
 private:
-    struct Example {
-        QString path;
-        QImage thumbnail;
-    };
-
     bool ensureFolder();
     void show(const QString& text, bool error);
     bool fail(const QString& text) { show(text, true); return false; }
@@ -107,7 +102,7 @@ private:
     std::unique_ptr<QTemporaryDir> m_root;   // examples/<class>/<image>, models/taught-N.safetensors; made when
                                              // the first class is added
     QStringList m_classes;                   // in the order they were added
-    QMap<QString, QVector<Example>> m_examples;
+    QMap<QString, QVector<ui::TeachExampleView>> m_examples;   // the files, and the thumbnails the panel shows
     quint64 m_nextFile = 0;
     QTimer m_captureTimer;
     qint64 m_lastCapturedKey = 0;
