@@ -79,6 +79,7 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_session = std::make_unique<ModelSession>(m_inference.get(), m_download.get(), m_window.get(), m_settings.get(), config);
     m_files = std::make_unique<FilesController>(m_inference.get(), m_window.get());
     m_live = std::make_unique<LiveController>(m_camera.get(), m_frames.get(), m_window.get());
+    m_teach = std::make_unique<TeachController>(m_inference.get(), m_session.get(), m_live.get(), m_window.get());
 
     QStringList models;
     for (const auto& v : allVariants())
@@ -133,6 +134,8 @@ bool DesktopApp::shutdown(int budgetMs)
     clean = m_camera->finish(left()) && clean;
     clean = m_inference->finish(left()) && clean;
     clean = m_download->finish(left()) && clean;
+    if (!m_teach->isTraining() || clean)   // not under a training that is still reading the examples
+        m_teach->discard();
     return clean;
 }
 
@@ -209,6 +212,7 @@ void DesktopApp::wire()
     connect(m_live.get(), &LiveController::statusChanged, this, &DesktopApp::updateStatus);
     connect(m_live.get(), &LiveController::stopped, this, [this](const QString& reason, bool error) {
         m_files->setLiveRunning(false);
+        m_teach->setLiveRunning(false);
         if (!error)
             m_window->statusBar()->showMessage(reason, kStatusMessageMs);
         if (m_window->galleryPanel()->count() > 0)
@@ -264,6 +268,7 @@ void DesktopApp::startCamera(const QString& source)
     }
     m_window->clearError(ui::ErrorTopic::Live);
     m_files->setLiveRunning(true);
+    m_teach->setLiveRunning(true);
     m_live->start(source, m_options.paceVideoFiles);
     updateStatus();
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The desktop app as a library: the main window, the inference, capture and download threads, and one controller per
-// feature — the model in use (ModelSession), images and the gallery (FilesController), live mode (LiveController) —
+// feature — the model in use (ModelSession), images and the gallery (FilesController), live mode (LiveController),
+// Teach mode (TeachController) —
 // wired together here. efficientnet-demo's main() and the tests both build one of these.
 #include <QObject>
 #include <QSettings>
@@ -13,6 +14,7 @@
 #include "inference_controller.h"
 #include "live_controller.h"
 #include "model_session.h"
+#include "teach_controller.h"
 
 namespace efficientnet::ui {
 class MainWindow;
@@ -67,6 +69,7 @@ public:
     ModelSession* session() const { return m_session.get(); }
     FilesController* files() const { return m_files.get(); }
     LiveController* live() const { return m_live.get(); }
+    TeachController* teach() const { return m_teach.get(); }
     FrameSlot& frames() const { return *m_frames; }
     const ModelInfo& currentModel() const { return m_session->current(); }
     bool hasModel() const { return m_session->hasModel(); }
@@ -96,6 +99,7 @@ private:
     std::unique_ptr<ModelSession> m_session;
     std::unique_ptr<FilesController> m_files;
     std::unique_ptr<LiveController> m_live;
+    std::unique_ptr<TeachController> m_teach;
     StageTimes m_lastTimes;
     bool m_haveTimes = false;
 };

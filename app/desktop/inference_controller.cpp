@@ -11,6 +11,9 @@ void registerMetaTypes()
     qRegisterMetaType<ModelInfo>();
     qRegisterMetaType<FileResult>();
     qRegisterMetaType<FrameResult>();
+    qRegisterMetaType<TeachRequest>();
+    qRegisterMetaType<TeachProgress>();
+    qRegisterMetaType<TeachResult>();
 }
 
 InferenceController::InferenceController(std::shared_ptr<FrameSlot> frames, QObject* parent)
@@ -39,6 +42,8 @@ InferenceController::InferenceController(std::shared_ptr<FrameSlot> frames, QObj
     connect(m_worker, &InferenceWorker::fileClassified, this, &InferenceController::fileClassified);
     connect(m_worker, &InferenceWorker::jobFinished, this, &InferenceController::jobFinished);
     connect(m_worker, &InferenceWorker::frameClassified, this, &InferenceController::frameClassified);
+    connect(m_worker, &InferenceWorker::trainingProgress, this, &InferenceController::trainingProgress);
+    connect(m_worker, &InferenceWorker::trainingFinished, this, &InferenceController::trainingFinished);
     m_thread.start();
 }
 
@@ -79,6 +84,14 @@ quint64 InferenceController::classifyImage(const QImage& image, const QString& n
 }
 
 void InferenceController::cancelJob() { m_control->activeJob = 0; }
+
+void InferenceController::train(const TeachRequest& request)
+{
+    m_control->cancelTraining = false;
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker, request] { worker->train(request); }, Qt::QueuedConnection);
+}
+
+void InferenceController::cancelTraining() { m_control->cancelTraining = true; }
 
 void InferenceController::frameAvailable()
 {

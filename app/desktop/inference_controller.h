@@ -21,6 +21,8 @@ public:
     quint64 classifyFiles(const QStringList& paths);   // returns the job id; supersedes a running job
     quint64 classifyImage(const QImage& image, const QString& name);
     void cancelJob();
+    void train(const TeachRequest& request);
+    void cancelTraining();
     void frameAvailable();   // a frame waits in the slot (called from the capture thread)
     // Stops whatever runs and ends the thread, waiting at most timeoutMs; false when a step is still running (a
     // model load inside LibTorch cannot be interrupted).
@@ -40,6 +42,8 @@ Q_SIGNALS:
     void fileClassified(const efficientnet::desktop::FileResult& result);
     void jobFinished(quint64 job, bool cancelled);
     void frameClassified(const efficientnet::desktop::FrameResult& result);
+    void trainingProgress(const efficientnet::desktop::TeachProgress& progress);
+    void trainingFinished(const efficientnet::desktop::TeachResult& result);
 
 private:
     QThread m_thread;

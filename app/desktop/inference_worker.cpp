@@ -5,12 +5,14 @@
 #include <QFileInfo>
 #include <algorithm>
 #include <cstring>
+#include <QDir>
 #include <exception>
 
 #include "core_paths.h"
 #include "efficientnet/ui/natural_order.h"
 #include "desktop_app.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/training.h"
 
 namespace efficientnet::desktop {
 
@@ -176,6 +178,72 @@ void InferenceWorker::processLatestFrame()
     }
     result.frame = toQImage(frame->pixels);
     Q_EMIT frameClassified(result);
+}
+
+void InferenceWorker::train(const TeachRequest& request)
+{
+    // Steps of head-only training take microseconds: progress is sent at most this often, phase changes and
+    // evaluated epochs always.
+    constexpr qint64 kProgressIntervalMs = 50;
+    TeachResult result;
+    result.id = request.id;
+    TrainingOptions options;
+    options.base.model = request.model.toStdString();
+    options.base.modelIsPreference = true;   // the checkpoint in use knows its network
+    options.base.weights = toCorePath(request.weights);
+    options.randomWeights = request.randomBase;
+    if (request.side > 0) {
+        options.base.overrides.resize = request.side;
+        options.base.overrides.crop = request.side;
+    }
+    options.trainDir = toCorePath(request.dataDir);
+    options.epochs = request.epochs;
+    options.seed = request.seed;
+    options.device = request.device.toStdString();
+    QElapsedTimer sinceReport;
+    sinceReport.start();
+    TrainingProgress::Phase lastPhase = TrainingProgress::Phase::Reading;
+    const auto progress = [&](const TrainingProgress& p) {
+        const bool always = p.phase != lastPhase || p.phase == TrainingProgress::Phase::Evaluated || p.step == p.steps;
+        if (!always && sinceReport.elapsed() < kProgressIntervalMs)
+            return;
+        lastPhase = p.phase;
+        sinceReport.restart();
+        TeachProgress out;
+        out.id = request.id;
+        out.phase = static_cast<TeachProgress::Phase>(static_cast<int>(p.phase));
+        out.epoch = p.epoch;
+        out.epochs = p.epochs;
+        out.step = p.step;
+        out.steps = p.steps;
+        out.loss = p.loss;
+        out.valAccuracy = p.valAccuracy.value_or(-1);
+        Q_EMIT trainingProgress(out);
+    };
+    const auto cancelled = [this] { return m_control->abort || m_control->cancelTraining; };
+    try {
+        options.scope = parseTrainScope(request.scope.toStdString());
+        const TrainingResult trained = trainClassifier(options, toCorePath(request.out), progress, cancelled);
+        result.path = request.out;
+        for (const auto& name : trained.classes)
+            result.classes << QString::fromStdString(name);
+        result.trainImages = trained.trainImages;
+        result.valImages = trained.valImages;
+        for (const auto& skipped : trained.skipped)
+            result.skipped << QDir::toNativeSeparators(fromCorePath(skipped.path)) + ": " +
+                                  QString::fromStdString(skipped.reason);
+        result.epochsDone = static_cast<int>(trained.epochs.size());
+        result.keptEpoch = trained.keptEpoch;
+        for (const auto& epoch : trained.epochs)
+            if (epoch.epoch == trained.keptEpoch)
+                result.keptAccuracy = epoch.valAccuracy.value_or(-1);
+        result.cancelled = trained.cancelled;
+    } catch (const TrainingCancelled&) {
+        result.cancelledEarly = true;
+    } catch (const std::exception& e) {   // ConfigError (examples, options), CheckpointError (base), c10::Error
+        result.error = QString::fromUtf8(e.what());
+    }
+    Q_EMIT trainingFinished(result);
 }
 
 QStringList expandImagePaths(const QStringList& paths)

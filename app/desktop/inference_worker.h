@@ -15,6 +15,7 @@ namespace efficientnet::desktop {
 struct WorkerControl {
     std::atomic<bool> abort{false};          // shutting down: stop whatever runs
     std::atomic<quint64> activeJob{0};       // a file job whose id differs has been cancelled or superseded
+    std::atomic<bool> cancelTraining{false}; // Teach: the running training stops at its next step
 };
 
 class InferenceWorker : public QObject {
@@ -33,6 +34,9 @@ public Q_SLOTS:
     void classifyFiles(quint64 job, const QStringList& paths);
     void classifyImage(quint64 job, const QImage& image, const QString& name);
     void processLatestFrame();
+    // Trains on the request's examples (training.h) and reports by trainingProgress/trainingFinished. Frames that
+    // arrive meanwhile wait in the slot, overwritten by newer ones: live view is classified again when it ends.
+    void train(const efficientnet::desktop::TeachRequest& request);
 
 Q_SIGNALS:
     void modelLoaded(const efficientnet::desktop::ModelInfo& info);
@@ -45,6 +49,8 @@ Q_SIGNALS:
     void fileClassified(const efficientnet::desktop::FileResult& result);
     void jobFinished(quint64 job, bool cancelled);
     void frameClassified(const efficientnet::desktop::FrameResult& result);
+    void trainingProgress(const efficientnet::desktop::TeachProgress& progress);
+    void trainingFinished(const efficientnet::desktop::TeachResult& result);
 
 private:
     bool cancelled(quint64 job) const;

@@ -126,6 +126,7 @@ void LiveController::onDisplayReady()
         return;
     m_display.tick(nowNs());
     ++m_framesDisplayed;
+    m_latestFrame = frame->image;
     m_window->showImage(frame->image, tr("live frame %1").arg(frame->sequence));
     updateOverlay();
     Q_EMIT frameDisplayed(frame->sequence);

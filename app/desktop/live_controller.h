@@ -52,6 +52,7 @@ public:
     quint64 framesDisplayed() const { return m_framesDisplayed; }
     quint64 staleResults() const { return m_staleResults; }
     const std::vector<Prediction>& latestPredictions() const { return m_latest; }
+    QImage latestFrame() const { return isRunning() ? m_latestFrame : QImage(); }   // the newest frame painted
 
 public Q_SLOTS:
     void onFrameClassified(const efficientnet::desktop::FrameResult& result);
@@ -81,6 +82,7 @@ private:
     ScoreSmoother m_smoother;
     bool m_smoothing = false;
     bool m_overlayTopK = false;
+    QImage m_latestFrame;
     QString m_endNote;           // "End of video": the overlay's last line once the stream ended
 };
 

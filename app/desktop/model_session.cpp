@@ -100,6 +100,16 @@ void ModelSession::loadWeights(const QString& path)
     load(config);
 }
 
+void ModelSession::useTrainedWeights(const QString& path)
+{
+    ModelConfig config = m_model.model.isEmpty() ? m_config : m_model.config;
+    config.weights = path;
+    config.randomWeights = false;
+    config.labelsFile.clear();       // the file carries the taught class names
+    config.modelIfItFits = true;     // and knows its network
+    load(config);
+}
+
 void ModelSession::useRandomWeights(const QString& model)
 {
     ModelConfig config = m_config;

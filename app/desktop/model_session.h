@@ -31,6 +31,8 @@ public:
     void choosePrecision(const QString& precision);
     void loadWeights(const QString& path);
     void useRandomWeights(const QString& model);
+    // A checkpoint Teach mode wrote: its own labels, network and transform, whatever --labels said.
+    void useTrainedWeights(const QString& path);
     void downloadWeights();   // the offered download, else the current model's
     void cancelDownload();
 

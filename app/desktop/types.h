@@ -64,8 +64,57 @@ struct FrameResult {
     StageTimes times;
 };
 
+// A Teach-mode training run (issue 14), done on the inference thread: the examples' folder (ImageFolder layout), the
+// model to start from (the one in use), and where the checkpoint goes.
+struct TeachRequest {
+    quint64 id = 0;
+    QString model;              // the base network (torchvision name)
+    QString weights;            // its checkpoint; empty with randomBase
+    bool randomBase = false;
+    QString device = QStringLiteral("cpu");   // cpu | cuda
+    QString dataDir;
+    QString out;                // .safetensors
+    int epochs = 10;
+    QString scope = QStringLiteral("head");   // head | stages:N | all
+    int side = 0;               // > 0: resize and crop to this side instead of the base's transform (tests: speed)
+    quint64 seed = 0;
+};
+
+// One progress report. valAccuracy < 0: not evaluated (yet).
+struct TeachProgress {
+    enum class Phase { Reading, Features, Training, Evaluated };
+    quint64 id = 0;
+    Phase phase = Phase::Reading;
+    int epoch = 0;
+    int epochs = 0;
+    int step = 0;
+    int steps = 0;
+    double loss = 0;
+    double valAccuracy = -1;
+};
+
+// How a run ended. error set: it failed (nothing written). cancelledEarly: cancelled before an epoch ended (nothing
+// written). cancelled: cancelled later, the best epoch so far written to `path`.
+struct TeachResult {
+    quint64 id = 0;
+    QString path;
+    QStringList classes;
+    int trainImages = 0;
+    int valImages = 0;
+    QStringList skipped;        // "file: reason"
+    int epochsDone = 0;
+    int keptEpoch = 0;
+    double keptAccuracy = -1;
+    bool cancelled = false;
+    bool cancelledEarly = false;
+    QString error;
+};
+
 } // namespace efficientnet::desktop
 
+Q_DECLARE_METATYPE(efficientnet::desktop::TeachRequest)
+Q_DECLARE_METATYPE(efficientnet::desktop::TeachProgress)
+Q_DECLARE_METATYPE(efficientnet::desktop::TeachResult)
 Q_DECLARE_METATYPE(efficientnet::desktop::ModelConfig)
 Q_DECLARE_METATYPE(efficientnet::desktop::ModelInfo)
 Q_DECLARE_METATYPE(efficientnet::desktop::FileResult)

@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
@@ -34,6 +35,7 @@ constexpr int kClassRole = Qt::UserRole + 2;
 constexpr int kConfidenceRole = Qt::UserRole + 3;
 constexpr int kNameRole = Qt::UserRole + 4;
 constexpr int kDoneRole = Qt::UserRole + 5;
+constexpr int kPathRole = Qt::UserRole + 6;
 
 // Sorts by the key the panel is set to: names in natural order (2_x before 10_x, as file managers do), classes
 // alphabetically, confidence highest first. Unfinished entries keep their place at the end.
@@ -91,6 +93,16 @@ GalleryPanel::GalleryPanel(QWidget* parent)
     m_list->setUniformItemSizes(false);   // each entry carries its own size (applySizes): never "waiting…"'s
     m_list->setResizeMode(QListView::Adjust);
     m_list->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_list->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_list, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+        QMenu menu;
+        QMenu* teach = menu.addMenu(tr("&Teach as"));
+        const QStringList paths = selectedPaths();
+        teach->setEnabled(!paths.isEmpty() && !m_teachClasses.isEmpty());
+        for (const QString& name : m_teachClasses)
+            teach->addAction(name, this, [this, paths, name] { Q_EMIT teachRequested(paths, name); });
+        menu.exec(m_list->viewport()->mapToGlobal(pos));
+    });
     m_list->setWordWrap(true);
     m_cancel->setObjectName("galleryCancel");
     m_cancel->setToolTip(tr("Stop classifying the rest (Escape)"));
@@ -208,6 +220,17 @@ void GalleryPanel::begin(int count)
     m_summary->setText(tr("Classifying %n image(s)…", nullptr, count));
 }
 
+void GalleryPanel::setTeachClasses(const QStringList& classes) { m_teachClasses = classes; }
+
+QStringList GalleryPanel::selectedPaths() const
+{
+    QStringList paths;
+    for (const QListWidgetItem* item : m_list->selectedItems())
+        if (item->data(kDoneRole).toBool() && !item->data(kErrorRole).toBool())
+            paths << item->data(kPathRole).toString();
+    return paths;
+}
+
 void GalleryPanel::setEntry(int index, const QString& path, const QImage& thumbnail, const QString& top1,
                             double confidence, const QString& error)
 {
@@ -223,6 +246,7 @@ void GalleryPanel::setEntry(int index, const QString& path, const QImage& thumbn
     item->setToolTip("<p style='white-space:pre-wrap'>" + tip.toHtmlEscaped() + "</p>");
     item->setData(kErrorRole, !error.isEmpty());
     item->setData(kNameRole, name);
+    item->setData(kPathRole, path);
     item->setData(kClassRole, top1);
     item->setData(kConfidenceRole, error.isEmpty() ? confidence : -1.0);
     item->setData(kDoneRole, true);

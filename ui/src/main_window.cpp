@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
+#include <QScrollArea>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
@@ -32,6 +33,7 @@
 #include "efficientnet/ui/gallery_panel.h"
 #include "efficientnet/ui/icons.h"
 #include "efficientnet/ui/image_view.h"
+#include "efficientnet/ui/teach_panel.h"
 
 namespace efficientnet::ui {
 namespace {
@@ -90,6 +92,8 @@ MainWindow::MainWindow(QWidget* parent)
     , m_predictions(new PredictionsPanel)
     , m_gallery(new GalleryPanel)
     , m_galleryDock(new QDockWidget(tr("Gallery"), this))
+    , m_teach(new TeachPanel)
+    , m_teachDock(new QDockWidget(tr("Teach"), this))
     , m_model(new QComboBox)
     , m_device(new QComboBox)
     , m_precision(new QComboBox)
@@ -169,6 +173,17 @@ MainWindow::MainWindow(QWidget* parent)
     m_galleryDock->setWidget(m_gallery);
     addDockWidget(Qt::BottomDockWidgetArea, m_galleryDock);
     m_galleryDock->hide();   // shown when it has entries (showGallery)
+    m_teachDock->setObjectName("teachDock");
+    // Scrolled: its controls need more height than a small screen has beside the gallery, and a dock's minimum
+    // size would otherwise push the window (and its status bar) off the screen.
+    auto* teachScroll = new QScrollArea;
+    teachScroll->setWidget(m_teach);
+    teachScroll->setWidgetResizable(true);
+    teachScroll->setFrameShape(QFrame::NoFrame);
+    m_teachDock->setWidget(teachScroll);
+    addDockWidget(Qt::RightDockWidgetArea, m_teachDock);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);   // Teach runs the full height, beside the gallery
+    m_teachDock->hide();     // View > Teach
 
     m_busy->setRange(0, 0);   // indeterminate
     m_busy->setMaximumWidth(120);
@@ -376,6 +391,11 @@ void MainWindow::createActions()
     m_fullScreenAction->setShortcuts(fullScreenKeys);
     viewMenu->addSeparator();
     viewMenu->addAction(m_galleryDock->toggleViewAction());
+    QAction* teach = m_teachDock->toggleViewAction();
+    teach->setText(tr("&Teach"));
+    teach->setShortcut(Qt::CTRL | Qt::Key_T);
+    teach->setToolTip(tr("Teach it your own classes: add examples, train, classify with them"));
+    viewMenu->addAction(teach);
     auto* escape = new QAction(this);
     escape->setShortcut(Qt::Key_Escape);
     connect(escape, &QAction::triggered, this, [this] {
@@ -782,6 +802,8 @@ void MainWindow::fitToScreen()
 }
 
 void MainWindow::showGallery(bool visible) { m_galleryDock->setVisible(visible); }
+void MainWindow::showTeach(bool visible) { m_teachDock->setVisible(visible); }
+bool MainWindow::teachShown() const { return m_teachDock->isVisibleTo(this); }
 bool MainWindow::galleryShown() const { return m_galleryDock->isVisibleTo(this); }
 QString MainWindow::warningText() const { return m_warning->isVisibleTo(this) ? m_warning->text() : QString(); }
 QString MainWindow::errorText() const { return m_errorBar->isVisibleTo(this) ? m_error->text() : QString(); }

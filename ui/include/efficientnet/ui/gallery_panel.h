@@ -51,12 +51,16 @@ public:
     // One line per shown entry, tab-separated: file name, top-1, confidence (or "error: ..."): what Ctrl+C copies.
     QString copyText() const;
     QSize entrySize(int index) const;   // the row or tile size the view lays the entry out with
+    // Teach mode's classes: the context menu's "Teach as ▸ <class>" sends the selected entries' files to one.
+    void setTeachClasses(const QStringList& classes);
+    QStringList selectedPaths() const;   // classified entries only (not those that failed)
 
 Q_SIGNALS:
     void entrySelected(int index);
     void cancelRequested();
     void exportRequested(const QString& path);   // .csv or .json
     void reclassifyRequested();                  // stale entries, with the current model
+    void teachRequested(const QStringList& paths, const QString& className);
 
 protected:
     void keyPressEvent(QKeyEvent* event) override;
@@ -79,6 +83,7 @@ private:
     int m_failed = 0;
     bool m_running = false;
     bool m_stale = false;
+    QStringList m_teachClasses;
 };
 
 } // namespace efficientnet::ui

@@ -21,6 +21,7 @@ namespace efficientnet::ui {
 
 class GalleryPanel;
 class ImageView;
+class TeachPanel;
 
 // What the status bar shows. Negative times and rates mean "not measured yet".
 struct StatusInfo {
@@ -44,7 +45,7 @@ struct CameraChoice {
 };
 
 // What an error is about; a new error replaces the shown one, clearing a topic hides its error only.
-enum class ErrorTopic { Model, Download, Clipboard, Files, Live, Export };
+enum class ErrorTopic { Model, Download, Clipboard, Files, Live, Export, Teach };
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -109,6 +110,10 @@ public:
 
     PredictionsPanel* predictionsPanel() const { return m_predictions; }
     GalleryPanel* galleryPanel() const { return m_gallery; }
+    TeachPanel* teachPanel() const { return m_teach; }
+    // Teach mode's dock (View > Teach, Ctrl+T).
+    void showTeach(bool visible);
+    bool teachShown() const;
     ImageView* imageView() const { return m_view; }
     // The gallery dock: shown when it holds entries and live mode is off.
     void showGallery(bool visible);
@@ -171,6 +176,8 @@ private:
     PredictionsPanel* m_predictions;
     GalleryPanel* m_gallery;
     QDockWidget* m_galleryDock;
+    TeachPanel* m_teach;
+    QDockWidget* m_teachDock;
     QComboBox* m_model;
     QComboBox* m_device;
     QComboBox* m_precision;
