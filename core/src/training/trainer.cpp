@@ -22,6 +22,7 @@
 #include "model/resolve.h"
 #include "training/augment.h"
 #include "training/image_folder.h"
+#include "training/optimizer.h"
 #include "training/random.h"
 
 namespace efficientnet {
@@ -303,11 +304,11 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
                                                 : featureStages.size() - options.scope.stages;
     for (auto& parameter : model->parameters())
         parameter.set_requires_grad(false);
-    std::vector<torch::Tensor> decay, noDecay;
+    std::vector<torch::Tensor> trained;
     const auto trainable = [&](const std::shared_ptr<torch::nn::Module>& module) {
         for (auto& parameter : module->parameters()) {
             parameter.set_requires_grad(true);
-            (parameter.dim() >= 2 ? decay : noDecay).push_back(parameter);
+            trained.push_back(parameter);
         }
     };
     for (std::size_t i = firstTrained; i < featureStages.size(); ++i)
@@ -397,14 +398,7 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
 
     const double peakRate =
         options.learningRate.value_or(headOnly ? kHeadLearningRate : kBackboneLearningRate);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(peakRate).weight_decay(options.weightDecay)));
-    if (!noDecay.empty())
-        groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
-                                         torch::optim::AdamWOptions(peakRate).weight_decay(0.0)));
-    torch::optim::AdamW optimizer(std::move(groups));
-    const auto lossOptions = torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(options.labelSmoothing);
+    const auto optimizer = training::makeOptimizer(trained, peakRate, options.weightDecay);
 
     const int64_t trainCount = static_cast<int64_t>(train.size());
     const int stepsPerEpoch = static_cast<int>((trainCount + options.batchSize - 1) / options.batchSize);
@@ -430,31 +424,30 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
             const int64_t begin = static_cast<int64_t>(step) * options.batchSize;
             const int64_t end = std::min(trainCount, begin + options.batchSize);
             std::vector<int64_t> labels;
-            torch::Tensor logits;
+            torch::Tensor batch;   // the head's features, or the images
             if (headOnly) {
                 std::vector<int64_t> rows;
                 for (int64_t i = begin; i < end; ++i) {
                     rows.push_back(order[i] * views + static_cast<int64_t>(random.below(views)));
                     labels.push_back(train.labels[order[i]]);
                 }
-                logits = classifier->as<torch::nn::Sequential>()->forward(
-                    trainFeatures.index_select(0, torch::tensor(rows, torch::kInt64).to(device)));
+                batch = trainFeatures.index_select(0, torch::tensor(rows, torch::kInt64).to(device));
             } else {
                 std::vector<torch::Tensor> inputs;
                 for (int64_t i = begin; i < end; ++i) {
                     inputs.push_back(normalised(training::augment(train.images[order[i]], p, {}, random), p));
                     labels.push_back(train.labels[order[i]]);
                 }
-                logits = model->forward(torch::stack(inputs).to(device));
+                batch = torch::stack(inputs).to(device);
             }
+            const auto forward = [&] {
+                return headOnly ? classifier->as<torch::nn::Sequential>()->forward(batch) : model->forward(batch);
+            };
             const auto target = torch::tensor(labels, torch::kInt64).to(device);
             const double rate = scheduledRate(peakRate, globalStep, warmupSteps, totalSteps);
-            for (auto& group : optimizer.param_groups())
+            for (auto& group : optimizer->param_groups())
                 static_cast<torch::optim::AdamWOptions&>(group.options()).lr(rate);
-            optimizer.zero_grad();
-            const auto loss = torch::nn::functional::cross_entropy(logits, target, lossOptions);
-            loss.backward();
-            optimizer.step();
+            const auto loss = training::optimisationStep(*optimizer, forward, target, options.labelSmoothing);
             lossSum += loss.item<double>() * static_cast<double>(end - begin);
             seen += end - begin;
             report({TrainingProgress::Phase::Training, epoch, options.epochs, step + 1, stepsPerEpoch,
