@@ -73,6 +73,8 @@ int decodeThreads(bool onGpu)
     return onGpu ? std::max(1, cores - 1) : 1;
 }
 
+} // namespace
+
 ClassifierOptions classifierOptions(const Arguments& args)
 {
     const ModelRequest request = modelRequest(args);
@@ -96,6 +98,8 @@ ClassifierOptions classifierOptions(const Arguments& args)
                           "tool (predictions meaningless).");
     return options;
 }
+
+namespace {
 
 json toJson(const FileResult& r)
 {

@@ -2,7 +2,13 @@
 #include <string>
 #include <vector>
 
+namespace efficientnet {
+struct ClassifierOptions;
+}
+
 namespace efficientnet::cli {
+
+class Arguments;
 
 // Exit statuses scripts rely on.
 constexpr int kExitOk = 0;
@@ -16,6 +22,11 @@ int runWeights(const std::vector<std::string>& args);   // prints the checkpoint
 int runDownload(const std::vector<std::string>& args);   // download_command.cpp
 int runInspect(const std::vector<std::string>& args);    // inspect_command.cpp
 int runTrain(const std::vector<std::string>& args);      // train_command.cpp: fine-tune on an ImageFolder
+int runEvaluate(const std::vector<std::string>& args);   // evaluate_command.cpp: accuracy on an ImageFolder
+
+// The classifier that the model options (model_options.h), --random-weights and --device ask for; without weights,
+// a cached checkpoint for the model (ConfigError when there is none and no --random-weights).
+ClassifierOptions classifierOptions(const Arguments& args);
 
 // Folder holding imagenet_classes.txt and the sample photos: $EFFICIENTNET_RESOURCES_DIR, the installed share
 // folder beside the executable, or the source tree's resources/.

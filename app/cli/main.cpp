@@ -29,6 +29,9 @@ constexpr const char* kUsage = R"(usage:
                          [--weight-decay X] [--label-smoothing X] [--seed N] [--device cpu|cuda]
                          [--precision fp32|fp16|bf16] [--recalibrate-bn] [--report FILE.json] [--no-progress]
                          [transform options]
+  efficientnet-cli evaluate DATA [--weights FILE|DIR] [--model NAME] [--json] [--device auto|cpu|cuda]
+                            [--precision auto|fp32|fp16|bf16] [--batch-size N] [--threads N] [--no-progress]
+                            [--source ...] [--labels FILE] [transform options]
 
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
 from the weights cache. The network, class names and transform come from the checkpoint (its metadata, a Hugging
@@ -40,6 +43,9 @@ download fetches a model's pretrained weights into that cache (SHA-256 verified)
 train fine-tunes on DATA/<class>/<images> (a folder per class) and writes a checkpoint that classify reads with the
 new class names; one line per epoch; unreadable images are skipped and listed (exit 2); Ctrl-C writes the best epoch
 so far (exit 130).
+evaluate classifies DATA/<class>/<images> as classify would and prints top-1, top-5, per-class accuracy and the
+confusion matrix (--json: one JSON object). Each folder must be named after a label of the model (an error names a
+folder that is not); unreadable images are skipped and listed (exit 2).
 )";
 
 } // namespace
@@ -88,6 +94,8 @@ int main(int argc, char** argv)
             return runInspect(rest);
         if (args[0] == "train")
             return runTrain(rest);
+        if (args[0] == "evaluate")
+            return runEvaluate(rest);
         throw UsageError("unknown command '" + args[0] + "'");
     } catch (const UsageError& e) {
         std::cerr << "efficientnet-cli: " << efficientnet::printable(e.what(), kShownBytes) << "\n\n" << kUsage;

@@ -2,12 +2,14 @@
 // of coloured shapes on noisy backgrounds, in the ImageFolder layout, with a corrupt file among them. Proves that
 // head-only training on a random-weight B0 learns them, that a seed fixes the result to the byte, that frozen layers
 // (BatchNorm statistics included) do not move, that cancelling keeps the best epoch, and that the checkpoint
-// classifies with the new class names through the normal loading path and the console tool.
+// classifies with the new class names through the normal loading path and the console tool, and that `evaluate`
+// counts what `classify` answers.
 #include <torch/torch.h>
 
 #include <QtTest/QtTest>
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -342,6 +344,117 @@ private Q_SLOTS:
         const auto usage = runCli({"train", m_root + "/train", "--random-weights", "--out", path("x.pth")});
         QCOMPARE(usage.exitCode, 1);
         QVERIFY(usage.err.contains(".safetensors"));
+    }
+
+    // `evaluate --json` on the validation folder against `classify --json` on the same images with the same
+    // checkpoint: the same per-image answers, counted by the folder each image is in.
+    void evaluateAgreesWithClassifyPerImage()
+    {
+        if (!QFile::exists(path("head.safetensors")))
+            QSKIP("needs headOnlyTrainingOnARandomBackboneLearnsTheShapes' checkpoint");
+        const QString weights = path("head.safetensors");
+        const auto evaluated = runCli({"evaluate", "--json", "--no-progress", "--weights", weights, m_root + "/val"});
+        QCOMPARE(evaluated.exitCode, 0);
+        const auto report = QJsonDocument::fromJson(evaluated.out).object();
+        QVERIFY2(!report.isEmpty(), evaluated.out.constData());
+        const auto classified = runCli({"classify", "--json", "--no-progress", "--topk", "3", "--weights", weights,
+                                        m_root + "/val"});
+        QCOMPARE(classified.exitCode, 0);
+        const auto results = QJsonDocument::fromJson(classified.out).object()["results"].toArray();
+        QCOMPARE(results.size(), 3 * kValPerClass);
+
+        // What classify's answers say, per true class (the image's folder) and predicted class.
+        QMap<QString, int> images, right;
+        QMap<QString, QMap<QString, int>> confusion;
+        for (const auto& value : results) {
+            const auto r = value.toObject();
+            const QString truth = QFileInfo(r["path"].toString()).dir().dirName();
+            const QString predicted = r["predictions"].toArray()[0].toObject()["label"].toString();
+            ++images[truth];
+            right[truth] += predicted == truth;
+            ++confusion[truth][predicted];
+        }
+
+        QCOMPARE(report["images"].toInt(), static_cast<int>(results.size()));
+        QCOMPARE(report["topk"].toInt(), 3);   // min(5, classes)
+        QCOMPARE(report["skipped"].toArray().size(), 0);
+        const auto classes = report["classes"].toArray();
+        QCOMPARE(classes.size(), kClasses.size());
+        int rowImages = 0, rowTop1 = 0, rowTop5 = 0;
+        for (int c = 0; c < kClasses.size(); ++c) {
+            const auto row = classes[c].toObject();
+            QCOMPARE(row["name"].toString(), kClasses[c]);
+            QCOMPARE(row["images"].toInt(), images[kClasses[c]]);
+            QCOMPARE(row["top1_correct"].toInt(), right[kClasses[c]]);
+            QCOMPARE(row["top5_correct"].toInt(), images[kClasses[c]]);   // top-3 of 3 classes holds every answer
+            QCOMPARE(row["top1"].toDouble(), static_cast<double>(right[kClasses[c]]) / images[kClasses[c]]);
+            rowImages += row["images"].toInt();
+            rowTop1 += row["top1_correct"].toInt();
+            rowTop5 += row["top5_correct"].toInt();
+        }
+        QCOMPARE(rowImages, report["images"].toInt());
+        QCOMPARE(rowTop1, report["top1_correct"].toInt());
+        QCOMPARE(rowTop5, report["top5_correct"].toInt());
+        QCOMPARE(report["top1"].toDouble(), static_cast<double>(rowTop1) / rowImages);
+
+        // The matrix: a row per true class, a column per class (no "(other)": the model has exactly these classes).
+        const auto matrix = report["confusion"].toObject();
+        const auto columns = matrix["columns"].toArray();
+        QCOMPARE(columns.size(), kClasses.size());
+        QCOMPARE(matrix["rows"].toArray().size(), kClasses.size());
+        const auto counts = matrix["counts"].toArray();
+        QCOMPARE(counts.size(), kClasses.size());
+        int total = 0;
+        for (int row = 0; row < kClasses.size(); ++row) {
+            QCOMPARE(columns[row].toString(), kClasses[row]);
+            QCOMPARE(matrix["rows"].toArray()[row].toString(), kClasses[row]);
+            const auto line = counts[row].toArray();
+            QCOMPARE(line.size(), kClasses.size());
+            int rowSum = 0;
+            for (int column = 0; column < kClasses.size(); ++column) {
+                QCOMPARE(line[column].toInt(), confusion[kClasses[row]][kClasses[column]]);
+                rowSum += line[column].toInt();
+            }
+            QCOMPARE(rowSum, classes[row].toObject()["images"].toInt());
+            QCOMPARE(line[row].toInt(), classes[row].toObject()["top1_correct"].toInt());
+            total += rowSum;
+        }
+        QCOMPARE(total, report["images"].toInt());
+        qInfo("evaluate: top-1 %.3f on %d validation images", report["top1"].toDouble(), report["images"].toInt());
+
+        // The text form: the summary, the per-class table and the matrix.
+        const auto text = runCli({"evaluate", "--no-progress", "--weights", weights, m_root + "/val"});
+        QCOMPARE(text.exitCode, 0);
+        for (const char* part : {"top-1", "confusion matrix", "circle", "square", "triangle"})
+            QVERIFY2(text.out.contains(part), text.out.constData());
+    }
+
+    void evaluateNamesUnreadableImagesAndUnknownFolders()
+    {
+        if (!QFile::exists(path("head.safetensors")))
+            QSKIP("needs headOnlyTrainingOnARandomBackboneLearnsTheShapes' checkpoint");
+        const QString weights = path("head.safetensors");
+        // The training folder holds the corrupt file: skipped, named, exit 2, the others counted.
+        const auto run = runCli({"evaluate", "--json", "--no-progress", "--weights", weights, m_root + "/train"});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(QByteArray("square/") + kCorrupt), run.err.constData());
+        const auto report = QJsonDocument::fromJson(run.out).object();
+        QCOMPARE(report["images"].toInt(), 3 * kTrainPerClass);
+        QCOMPARE(report["skipped"].toArray().size(), 1);
+        QVERIFY(report["skipped"].toArray()[0].toObject()["path"].toString().endsWith(kCorrupt));
+
+        // A folder that is no class of the model: an error naming it, nothing evaluated.
+        const QString unknown = path("unknown");
+        std::mt19937 random(2);
+        for (const char* folder : {"circle", "hexagon"}) {
+            QVERIFY(QDir().mkpath(unknown + "/" + folder));
+            QVERIFY(writePpm(unknown + "/" + folder + "/a.ppm", drawShape(0, random)));
+        }
+        const auto refused = runCli({"evaluate", "--no-progress", "--weights", weights, unknown});
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains("hexagon") && refused.err.contains("is not a class of the model"),
+                 refused.err.constData());
+        QVERIFY(refused.out.isEmpty());
     }
 };
 

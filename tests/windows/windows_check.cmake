@@ -48,6 +48,8 @@ set(kTorchBound
   core/src/model/resolve.cpp
   core/src/model/swish.cpp
   core/src/model/weights.cpp
+  core/src/training/optimizer.cpp
+  core/src/training/step.cpp
   core/src/training/trainer.cpp
   python/src/classifier.cpp   # the Python package's extension: pybind11 over torch's Python bindings
   python/src/model.cpp
@@ -58,6 +60,8 @@ set(kTorchBound
   tests/core/test_parity.cpp
   tests/core/test_swish.cpp
   tests/core/test_training.cpp
+  tests/core/test_training_parity.cpp
+  tests/core/test_training_step.cpp
   tests/core/test_variants.cpp
   tests/cli/test_sources.cpp
   tests/cuda/test_cuda.cpp)

@@ -18,7 +18,49 @@ std::uint8_t clampToByte(double value)
     return static_cast<std::uint8_t>(std::clamp(std::lround(value), 0L, 255L));
 }
 
+constexpr int kHueSectors = 6;   // HSV's hexcone
+
 } // namespace
+
+void adjustSaturation(std::vector<std::uint8_t>& rgb, double factor)
+{
+    for (std::size_t i = 0; i + 2 < rgb.size(); i += 3) {
+        const double grey = kLumaR * rgb[i] + kLumaG * rgb[i + 1] + kLumaB * rgb[i + 2];
+        for (int c = 0; c < 3; ++c)
+            rgb[i + c] = clampToByte(grey + factor * (rgb[i + c] - grey));
+    }
+}
+
+// RGB -> HSV -> hue turned -> RGB, as torchvision's _rgb2hsv / _hsv2rgb compute it (hue in [0, 1)).
+void adjustHue(std::vector<std::uint8_t>& rgb, double shift)
+{
+    for (std::size_t i = 0; i + 2 < rgb.size(); i += 3) {
+        const double r = rgb[i] / kMaxChannel, g = rgb[i + 1] / kMaxChannel, b = rgb[i + 2] / kMaxChannel;
+        const double value = std::max({r, g, b});
+        const double chroma = value - std::min({r, g, b});
+        if (chroma <= 0)
+            continue;   // a grey has no hue
+        double hue;
+        if (value == r)
+            hue = (g - b) / chroma;
+        else if (value == g)
+            hue = 2.0 + (b - r) / chroma;
+        else
+            hue = 4.0 + (r - g) / chroma;
+        hue = hue / kHueSectors + shift;
+        hue -= std::floor(hue);   // in [0, 1)
+        const double saturation = chroma / value;
+        const double sector = hue * kHueSectors;
+        const int index = static_cast<int>(sector) % kHueSectors;
+        const double f = sector - std::floor(sector);
+        const double p = value * (1 - saturation), q = value * (1 - saturation * f),
+                     t = value * (1 - saturation * (1 - f));
+        const double out[kHueSectors][3] = {{value, t, p}, {q, value, p}, {p, value, t},
+                                            {p, q, value}, {t, p, value}, {value, p, q}};
+        for (int c = 0; c < 3; ++c)
+            rgb[i + c] = clampToByte(out[index][c] * kMaxChannel);
+    }
+}
 
 Region randomResizedCropRegion(int width, int height, const AugmentSettings& s, Random& random)
 {
@@ -68,6 +110,8 @@ std::vector<std::uint8_t> augment(const Image& image, const Preprocessing& p, co
 
     const double brightness = random.uniform(1 - s.brightness, 1 + s.brightness);
     const double contrast = random.uniform(1 - s.contrast, 1 + s.contrast);
+    const double saturation = random.uniform(1 - s.saturation, 1 + s.saturation);
+    const double hue = random.uniform(-s.hue, s.hue);
     double luma = 0;
     for (std::size_t i = 0; i < pixels.size(); i += 3)
         luma += kLumaR * pixels[i] + kLumaG * pixels[i + 1] + kLumaB * pixels[i + 2];
@@ -76,6 +120,10 @@ std::vector<std::uint8_t> augment(const Image& image, const Preprocessing& p, co
         const double bright = std::min(kMaxChannel, value * brightness);
         value = clampToByte(mean + (bright - mean) * contrast);
     }
+    if (saturation != 1.0)
+        adjustSaturation(pixels, saturation);
+    if (hue != 0.0)
+        adjustHue(pixels, hue);
     return pixels;
 }
 

@@ -144,8 +144,10 @@ StepResult optimisationStep(torch::optim::Optimizer& optimizer, const std::funct
         AutocastScope autocast(precision, device);
         logits = forward();
     }
+    // The loss in fp32 when autocast gave half-precision logits; fp64 (the parity test's) stays fp64.
+    const bool half = logits.scalar_type() == torch::kHalf || logits.scalar_type() == torch::kBFloat16;
     const auto loss = torch::nn::functional::cross_entropy(
-        logits.to(torch::kFloat32), target,
+        half ? logits.to(torch::kFloat32) : logits, target,
         torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(labelSmoothing));
     if (scaler.enabled())
         (loss * scaler.scale()).backward();

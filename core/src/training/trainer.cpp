@@ -23,6 +23,7 @@
 #include "model/resolve.h"
 #include "training/augment.h"
 #include "training/image_folder.h"
+#include "training/optimizer.h"
 #include "training/random.h"
 
 namespace efficientnet {
@@ -312,11 +313,11 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
                                                 : featureStages.size() - options.scope.stages;
     for (auto& parameter : model->parameters())
         parameter.set_requires_grad(false);
-    std::vector<torch::Tensor> decay, noDecay;
+    std::vector<torch::Tensor> trained;
     const auto trainable = [&](const std::shared_ptr<torch::nn::Module>& module) {
         for (auto& parameter : module->parameters()) {
             parameter.set_requires_grad(true);
-            (parameter.dim() >= 2 ? decay : noDecay).push_back(parameter);
+            trained.push_back(parameter);
         }
     };
     for (std::size_t i = firstTrained; i < featureStages.size(); ++i)
@@ -406,13 +407,7 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
 
     const double peakRate =
         options.learningRate.value_or(headOnly ? kHeadLearningRate : kBackboneLearningRate);
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(decay, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(peakRate).weight_decay(options.weightDecay)));
-    if (!noDecay.empty())
-        groups.emplace_back(noDecay, std::make_unique<torch::optim::AdamWOptions>(
-                                         torch::optim::AdamWOptions(peakRate).weight_decay(0.0)));
-    training::MultiTensorAdamW optimizer(std::move(groups));
+    const auto optimizer = training::makeOptimizer(trained, peakRate, options.weightDecay);
     const auto precision = parsePrecision(options.precision);
     training::LossScaler scaler(precision == Precision::Float16);
 
@@ -461,9 +456,9 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
             };
             const auto target = torch::tensor(labels, torch::kInt64).to(device);
             const double rate = scheduledRate(peakRate, globalStep, warmupSteps, totalSteps);
-            for (auto& group : optimizer.param_groups())
+            for (auto& group : optimizer->param_groups())
                 static_cast<torch::optim::AdamWOptions&>(group.options()).lr(rate);
-            const auto stepped = training::optimisationStep(optimizer, forward, target, options.labelSmoothing,
+            const auto stepped = training::optimisationStep(*optimizer, forward, target, options.labelSmoothing,
                                                             precision, device, scaler);
             lossSum += stepped.loss.item<double>() * static_cast<double>(end - begin);
             seen += end - begin;
