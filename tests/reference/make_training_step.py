@@ -32,7 +32,9 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
+
+# The reference generator's atomic writer and torch.save (files get the usual mode, not mkstemp's 0600).
+from make_reference import atomic_write, torch_save  # same folder: the script's directory is on sys.path
 
 VARIANT = "efficientnet_b0"
 NUM_CLASSES = 3
@@ -47,24 +49,6 @@ LABEL_SMOOTHING = 0.1
 BETAS = (0.9, 0.999)
 EPS = 1e-8
 STAMP_NAME = "make_training_step.stamp"
-
-
-def atomic_write(path, writer):
-    d = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            writer(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def torch_save(path, obj):
-    import torch
-    atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def build_model():

@@ -6,6 +6,14 @@
 #include "efficientnet/errors.h"
 
 namespace efficientnet {
+namespace {
+
+// On the CPU the network runs one image at a time: its oneDNN form is several times faster per image at batch 1
+// than in batches on the 2-core machine (BENCHMARKS.md, "The CPU engine's batches"), as a batch's activations fall
+// out of the cache between layers.
+constexpr int64_t kCpuImagesPerForward = 1;
+
+} // namespace
 
 const char* toString(Precision precision)
 {
@@ -58,6 +66,12 @@ torch::Tensor InferenceModel::eagerForward(const torch::Tensor& input)
 torch::Tensor InferenceModel::forward(const torch::Tensor& input)
 {
     c10::InferenceMode inference;
+    if (!input.is_cuda() && input.size(0) > kCpuImagesPerForward) {
+        std::vector<torch::Tensor> parts;
+        for (const auto& images : input.split(kCpuImagesPerForward))
+            parts.push_back(eagerForward(images));
+        return torch::cat(parts).to(torch::kFloat);
+    }
     if (!(m_options.cudaGraphs && input.is_cuda()))
         return eagerForward(input).to(torch::kFloat);
     auto& graph = m_graphs[input.sizes().vec()];
