@@ -64,8 +64,8 @@ class SqueezeExcitationImpl : public torch::nn::Module {
 public:
     SqueezeExcitationImpl(int64_t channels, int64_t squeezeChannels);
     torch::Tensor forward(torch::Tensor x);
-    // CUDA inference: the gate in three hand-written passes (cuda/fused_ops.h) from fp32 copies of fc1 and fc2,
-    // made here. Unless EFFICIENTNET_UNFUSED_SE=1 (for measuring against the unfused form).
+    // CUDA inference at batch 32 and more: the gate in three hand-written passes (cuda/fused_ops.h) from fp32
+    // copies of fc1 and fc2, made here. Unless EFFICIENTNET_UNFUSED_SE=1 (for measuring against the unfused form).
     void prepareFusedGate(const torch::Device& device);
 
 private:

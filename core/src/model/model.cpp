@@ -20,6 +20,10 @@ constexpr int64_t kInputChannels = 3;
 constexpr int64_t kStemKernel = 3;
 constexpr int64_t kStemStride = 2;
 constexpr int64_t kSqueezeDivisor = 4;   // torchvision: squeeze channels = max(1, block input // 4)
+// The hand-written gate (cuda/fused_ops.h) from this batch size up. Measured on an H200, B0 fp16, alternated in one
+// run (BENCHMARKS.md, "The fused squeeze-and-excitation gate"): it is 4-13 % faster at batch 64 and 256 but 3-17 %
+// slower at 1-16, where its one excitation block per sample leaves the GPU mostly idle and cuBLAS's small GEMMs win.
+constexpr int64_t kFusedGateMinBatch = 32;
 
 // TensorFlow SAME: output = ceil(in / stride); the padding that needs, split with the extra pixel at the end.
 std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t kernel, int64_t stride)
@@ -136,7 +140,7 @@ torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x)
     // fc1/fc2 are 1x1 convs on a 1x1 map (torchvision's keys), i.e. matrix products: run them as such, which is
     // several times cheaper than a convolution call on the CPU and the same arithmetic.
 #ifdef EFFICIENTNET_WITH_CUDA
-    if (m_w1.defined() && x.is_cuda() && !torch::GradMode::is_enabled() &&
+    if (m_w1.defined() && x.is_cuda() && x.size(0) >= kFusedGateMinBatch && !torch::GradMode::is_enabled() &&
         cuda::squeezeExcitationInPlace(x, m_w1, m_b1, m_w2t, m_b2))
         return x;
 #endif
