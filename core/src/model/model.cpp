@@ -21,7 +21,7 @@ constexpr int64_t kStemKernel = 3;
 constexpr int64_t kStemStride = 2;
 constexpr int64_t kSqueezeDivisor = 4;   // torchvision: squeeze channels = max(1, block input // 4)
 // The hand-written gate (cuda/fused_ops.h) from this batch size up. Measured on an H200, B0 fp16, alternated in one
-// run (BENCHMARKS.md, "The fused squeeze-and-excitation gate"): it is 4-13 % faster at batch 64 and 256 but 3-17 %
+// run (BENCHMARKS.md, "The fused squeeze-and-excitation gate"): it is 4-13 % faster at batch 64 and 256 but 2-17 %
 // slower at 1-16, where its one excitation block per sample leaves the GPU mostly idle and cuBLAS's small GEMMs win.
 constexpr int64_t kFusedGateMinBatch = 32;
 
