@@ -13,6 +13,9 @@
 #include <torch/torch.h>
 
 #include "engine/cuda_support.h"
+#ifdef EFFICIENTNET_WITH_CUDA
+#include "engine/cuda/fused_ops.h"
+#endif
 #include "efficientnet/checkpoint.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/classifier.h"
@@ -313,6 +316,44 @@ void outOfMemoryLosesNothing()
           "with ~1 MB free: OutOfMemoryError (\"" + error.substr(0, 160) + "...\"), then the same frame classifies again");
 }
 
+// The fused squeeze-and-excitation gate (cuda/fused_ops.h) against its unfused composition in fp32 (mean, Linear,
+// SiLU, Linear, sigmoid, multiply), on shapes that take each path: channels_last with channels % 8 == 0 (16-byte
+// vectors), channels not divisible by 8, odd spatial sizes, NCHW, batch > 1, B7's widest (3840 channels).
+void fusedSqueezeExcitationMatchesComposition()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    struct Case { int64_t n, c, h, w, squeezed; torch::ScalarType type; bool channelsLast; double tolerance; };
+    const std::vector<Case> cases{
+        {1, 32, 112, 112, 8, torch::kHalf, true, 1e-2},   {3, 20, 7, 5, 5, torch::kHalf, true, 1e-2},
+        {2, 1152, 7, 7, 48, torch::kBFloat16, true, 2e-2}, {2, 12, 9, 9, 3, torch::kFloat, false, 1e-5},
+        {4, 96, 15, 15, 4, torch::kFloat, true, 1e-5},     {2, 3840, 5, 5, 160, torch::kHalf, true, 1e-2},
+        {1, 1001, 3, 3, 7, torch::kBFloat16, false, 2e-2}};
+    const torch::Device device(torch::kCUDA, 0);
+    for (const auto& k : cases) {
+        torch::manual_seed(7);
+        auto x = torch::randn({k.n, k.c, k.h, k.w}).to(device, k.type);
+        if (k.channelsLast)
+            x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+        const auto w1 = (torch::randn({k.squeezed, k.c}) / std::sqrt(double(k.c))).to(device);
+        const auto b1 = torch::randn({k.squeezed}).to(device);
+        const auto w2 = (torch::randn({k.c, k.squeezed}) / std::sqrt(double(k.squeezed))).to(device);
+        const auto b2 = torch::randn({k.c}).to(device);
+        const auto xf = x.to(torch::kFloat);
+        const auto hidden = torch::silu(torch::linear(xf.mean({2, 3}), w1, b1));
+        const auto gate = torch::sigmoid(torch::linear(hidden, w2, b2)).view({k.n, k.c, 1, 1});
+        const auto expected = xf * gate;
+        auto fused = x.clone(x.is_contiguous() ? torch::MemoryFormat::Contiguous : torch::MemoryFormat::ChannelsLast);
+        const bool taken = cuda::squeezeExcitationInPlace(fused, w1.contiguous(), b1, w2.t().contiguous(), b2);
+        const double error = relativeError(fused.to(torch::kFloat), expected);
+        check(taken && error < k.tolerance,
+              "fused SE gate = composition: " + std::to_string(k.n) + "x" + std::to_string(k.c) + "x" +
+                  std::to_string(k.h) + "x" + std::to_string(k.w) + " squeezed " + std::to_string(k.squeezed) + " " +
+                  std::string(c10::toString(k.type)) + (k.channelsLast ? " channels_last" : " NCHW") +
+                  ": relative error " + std::to_string(error) + " < " + std::to_string(k.tolerance));
+    }
+#endif
+}
+
 // Fine-tuning on CUDA (training_step.h, the trainer's own step): from the same weights and batch, a step in fp16
 // (autocast with loss scaling) and in bf16 gives fp32's loss and gradients within half-precision rounding. SGD with
 // learning rate 1 makes the update the gradient itself. A step whose scaled fp16 gradients overflow is skipped and
@@ -464,6 +505,7 @@ int main()
     cudaFloatMatchesCpu();
     classifierOnCudaMatchesCpu();
     steadyStateFramesTakeNoNewMemory();
+    fusedSqueezeExcitationMatchesComposition();
     trainingStepInHalfPrecisionFollowsFloat();
     multiTensorAdamWMatchesLibTorchAdamW();
     memoryEfficientSwishSavesMemory();

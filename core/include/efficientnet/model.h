@@ -64,10 +64,14 @@ class SqueezeExcitationImpl : public torch::nn::Module {
 public:
     SqueezeExcitationImpl(int64_t channels, int64_t squeezeChannels);
     torch::Tensor forward(torch::Tensor x);
+    // CUDA inference at batch 32 and more: the gate in three hand-written passes (cuda/fused_ops.h) from fp32
+    // copies of fc1 and fc2, made here. Unless EFFICIENTNET_UNFUSED_SE=1 (for measuring against the unfused form).
+    void prepareFusedGate(const torch::Device& device);
 
 private:
     torch::nn::Conv2d m_fc1{nullptr};
     torch::nn::Conv2d m_fc2{nullptr};
+    torch::Tensor m_w1, m_b1, m_w2t, m_b2;   // fp32 on the device; undefined: the unfused form
 };
 TORCH_MODULE(SqueezeExcitation);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include <torch/torch.h>
 
@@ -18,6 +20,10 @@ constexpr int64_t kInputChannels = 3;
 constexpr int64_t kStemKernel = 3;
 constexpr int64_t kStemStride = 2;
 constexpr int64_t kSqueezeDivisor = 4;   // torchvision: squeeze channels = max(1, block input // 4)
+// The hand-written gate (cuda/fused_ops.h) from this batch size up. Measured on an H200, B0 fp16, alternated in one
+// run (BENCHMARKS.md, "The fused squeeze-and-excitation gate"): it is 4-13 % faster at batch 64 and 256 but 2-17 %
+// slower at 1-16, where its one excitation block per sample leaves the GPU mostly idle and cuBLAS's small GEMMs win.
+constexpr int64_t kFusedGateMinBatch = 32;
 
 // TensorFlow SAME: output = ceil(in / stride); the padding that needs, split with the extra pixel at the end.
 std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t kernel, int64_t stride)
@@ -133,6 +139,11 @@ torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x)
 {
     // fc1/fc2 are 1x1 convs on a 1x1 map (torchvision's keys), i.e. matrix products: run them as such, which is
     // several times cheaper than a convolution call on the CPU and the same arithmetic.
+#ifdef EFFICIENTNET_WITH_CUDA
+    if (m_w1.defined() && x.is_cuda() && x.size(0) >= kFusedGateMinBatch && !torch::GradMode::is_enabled() &&
+        cuda::squeezeExcitationInPlace(x, m_w1, m_b1, m_w2t, m_b2))
+        return x;
+#endif
     if (x.is_mkldnn())   // oneDNN tensors cannot broadcast the gate: the block's projection converts back
         x = x.to_dense();
     auto scale = x.mean({2, 3});
@@ -141,6 +152,24 @@ torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x)
     scale = scale.view({scale.size(0), scale.size(1), 1, 1});
     // Without autograd the gate can overwrite its input (nothing else reads it).
     return torch::GradMode::is_enabled() ? x * scale : x.mul_(scale);
+}
+
+void SqueezeExcitationImpl::prepareFusedGate(const torch::Device& device)
+{
+    m_w1 = m_b1 = m_w2t = m_b2 = torch::Tensor();
+#ifdef EFFICIENTNET_WITH_CUDA
+    const char* unfused = std::getenv("EFFICIENTNET_UNFUSED_SE");
+    if (!device.is_cuda() || (unfused && std::string(unfused) == "1"))
+        return;
+    torch::NoGradGuard noGrad;
+    const auto asFloat = [&](const torch::Tensor& t) { return t.detach().to(device, torch::kFloat).contiguous(); };
+    m_w1 = asFloat(m_fc1->weight.flatten(1));
+    m_b1 = asFloat(m_fc1->bias);
+    m_w2t = asFloat(m_fc2->weight.flatten(1).t());
+    m_b2 = asFloat(m_fc2->bias);
+#else
+    (void)device;
+#endif
 }
 
 MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, double stochasticDepthProb,
@@ -240,6 +269,9 @@ void EfficientNetImpl::prepareForInference(const torch::Device& device, torch::S
         if (auto* cna = module->as<ConvNormActivation>())
             cna->foldBatchNorm(device, dtype, channelsLast);
     to(device, dtype);
+    for (auto& module : modules(/*include_self=*/false))
+        if (auto* se = module->as<SqueezeExcitation>())
+            se->prepareFusedGate(device);
     m_channelsLast = channelsLast;
 }
 

@@ -1,6 +1,7 @@
 #include "fused_ops.h"
 
 #include <ATen/Dispatch.h>
+#include <ATen/Functions.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <cuda_bf16.h>
@@ -53,6 +54,70 @@ __global__ void biasActivationVectorKernel(T* __restrict__ y, const T* __restric
     }
 }
 
+// The excitation of one sample per block: hidden = silu(W1 s + b1) with a warp per hidden unit (lanes over the
+// channels, shuffle reduction), then gate = sigmoid(W2 hidden + b2) with a thread per channel (w2t keeps a hidden
+// unit's weights contiguous over channels, so neighbouring threads read neighbouring weights). Everything in fp32.
+__global__ void excitationKernel(const float* __restrict__ means, const float* __restrict__ w1,
+                                 const float* __restrict__ b1, const float* __restrict__ w2t,
+                                 const float* __restrict__ b2, float* __restrict__ gate, int channels, int squeezed)
+{
+    extern __shared__ float shared[];   // channels means, then squeezed hidden units
+    float* s = shared;
+    float* hidden = shared + channels;
+    const int n = blockIdx.x;
+    for (int c = threadIdx.x; c < channels; c += blockDim.x)
+        s[c] = means[int64_t(n) * channels + c];
+    __syncthreads();
+    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+    for (int j = warp; j < squeezed; j += warps) {
+        float acc = 0.0f;
+        for (int c = lane; c < channels; c += 32)
+            acc += w1[int64_t(j) * channels + c] * s[c];
+        for (int offset = 16; offset > 0; offset /= 2)
+            acc += __shfl_down_sync(0xffffffffu, acc, offset);
+        if (lane == 0)
+            hidden[j] = silu(acc + b1[j]);
+    }
+    __syncthreads();
+    for (int c = threadIdx.x; c < channels; c += blockDim.x) {
+        float acc = b2[c];
+        for (int j = 0; j < squeezed; ++j)
+            acc += w2t[int64_t(j) * channels + c] * hidden[j];
+        gate[int64_t(n) * channels + c] = 1.0f / (1.0f + __expf(-acc));
+    }
+}
+
+// x[n, ..., c] *= gate[n, c] for any layout described by (channel stride, channels, elements per sample).
+template <typename T>
+__global__ void gateKernel(T* __restrict__ x, const float* __restrict__ gate, int64_t n, int64_t channelStride,
+                           int64_t channels, int64_t perSample)
+{
+    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+        const int64_t sample = i / perSample;
+        const int64_t c = (i / channelStride) % channels;
+        x[i] = static_cast<T>(static_cast<float>(x[i]) * gate[sample * channels + c]);
+    }
+}
+
+// channels_last 16-bit with channels % 8 == 0: eight neighbouring channels of one pixel per thread, 16-byte loads.
+template <typename T>
+__global__ void gateVectorKernel(T* __restrict__ x, const float* __restrict__ gate, int64_t vectors, int64_t channels,
+                                 int64_t perSample)
+{
+    for (int64_t v = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; v < vectors; v += int64_t(gridDim.x) * blockDim.x) {
+        const int64_t i = v * kVector;
+        const float* g = gate + (i / perSample) * channels + i % channels;
+        uint4 packed = reinterpret_cast<const uint4*>(x)[v];
+        T* values = reinterpret_cast<T*>(&packed);
+#pragma unroll
+        for (int k = 0; k < kVector; ++k)
+            values[k] = static_cast<T>(static_cast<float>(values[k]) * g[k]);
+        reinterpret_cast<uint4*>(x)[v] = packed;
+    }
+}
+
+constexpr int kExcitationThreads = 256;
+
 int blocksFor(int64_t work)
 {
     const int64_t blocks = (work + kThreads - 1) / kThreads;
@@ -101,6 +166,46 @@ void biasActivationInPlace(at::Tensor& y, const at::Tensor& bias, bool silu, con
         else
             launch<scalar_t, false, false>(y, contiguousBias, nullptr, channelsLast);
     });
+}
+
+bool squeezeExcitationInPlace(at::Tensor& x, const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
+                              const at::Tensor& b2)
+{
+    if (!x.is_cuda() || x.dim() != 4)
+        return false;
+    const bool channelsLast = x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+    if (!channelsLast && !x.is_contiguous())
+        return false;
+    const int64_t samples = x.size(0), channels = x.size(1), pixels = x.size(2) * x.size(3);
+    const int64_t squeezed = w1.size(0);
+    TORCH_CHECK(w1.scalar_type() == at::kFloat && w1.is_contiguous() && w1.size(1) == channels &&
+                    w2t.scalar_type() == at::kFloat && w2t.is_contiguous() && w2t.sizes() == w1.sizes() &&
+                    b1.numel() == squeezed && b2.numel() == channels,
+                "squeezeExcitationInPlace: weights must be fp32, w1 and w2t [squeezed, channels]");
+    auto stream = at::cuda::getCurrentCUDAStream();
+    const auto means = at::mean(x, {2, 3}, /*keepdim=*/false, at::kFloat).contiguous();
+    auto gate = at::empty({samples, channels}, x.options().dtype(at::kFloat));
+    const size_t sharedBytes = static_cast<size_t>(channels + squeezed) * sizeof(float);
+    excitationKernel<<<static_cast<unsigned>(samples), kExcitationThreads, sharedBytes, stream>>>(
+        means.data_ptr<float>(), w1.data_ptr<float>(), b1.data_ptr<float>(), w2t.data_ptr<float>(),
+        b2.data_ptr<float>(), gate.data_ptr<float>(), static_cast<int>(channels), static_cast<int>(squeezed));
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    const int64_t n = x.numel();
+    const int64_t perSample = channels * pixels;
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "squeezeExcitationInPlace", [&] {
+        scalar_t* data = x.data_ptr<scalar_t>();
+        if (sizeof(scalar_t) == 2 && channelsLast && channels % kVector == 0 &&
+            reinterpret_cast<uintptr_t>(data) % 16 == 0) {
+            const int64_t vectors = n / kVector;
+            gateVectorKernel<scalar_t><<<blocksFor(vectors), kThreads, 0, stream>>>(data, gate.data_ptr<float>(),
+                                                                                      vectors, channels, perSample);
+        } else {
+            gateKernel<scalar_t><<<blocksFor(n), kThreads, 0, stream>>>(data, gate.data_ptr<float>(), n,
+                                                                         channelsLast ? 1 : pixels, channels, perSample);
+        }
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+    return true;
 }
 
 } // namespace efficientnet::cuda

@@ -9,4 +9,12 @@ namespace efficientnet::cuda {
 // add, the activation and the residual add. y and residual: contiguous NCHW or channels_last, fp32/fp16/bf16.
 void biasActivationInPlace(at::Tensor& y, const at::Tensor& bias, bool silu, const at::Tensor* residual);
 
+// In place: the squeeze-and-excitation gate of torchvision's SqueezeExcitation, x *= sigmoid(W2 silu(W1 mean(x) + b1)
+// + b2) per sample and channel, in three kernels instead of seven: the per-channel means (ATen's reduction, in fp32),
+// both small matrix products with their activations in one kernel per sample (weights in fp32: w1 [squeezed, C],
+// w2t = W2 transposed [squeezed, C]), and the gate applied in one vectorised pass. x: 4-D CUDA, contiguous NCHW or
+// channels_last, fp32/fp16/bf16. Returns false (x untouched) for a layout it does not take.
+bool squeezeExcitationInPlace(at::Tensor& x, const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
+                              const at::Tensor& b2);
+
 } // namespace efficientnet::cuda
