@@ -1,6 +1,7 @@
 """CTest's python_wheel: the README's install command, offline, gives a wheel that works on its own.
 
-From a copy of python/ (so the source tree stays clean), in a fresh virtual environment that sees the system's torch:
+From a copy of python/ (so the source tree stays clean), in a fresh virtual environment that sees the torch of the
+interpreter the package was built for (the system's, or that of the virtual environment it comes from):
 
     pip wheel --no-build-isolation --no-deps --no-index  (EFFICIENTNET_BUILD_DIR=the build: no second compile)
     pip install --no-index --no-deps <the wheel>
@@ -58,6 +59,14 @@ def main():
     venv = os.path.join(args.work, "venv")
     run([args.python, "-m", "venv", "--system-site-packages", venv])
     python = os.path.join(venv, "bin", "python")
+    # --system-site-packages sees the base interpreter's packages only; when the interpreter given is itself a
+    # virtual environment's (the GPU machine's torch lives in /opt/torch/.venv), its site-packages hold torch: a .pth
+    # file makes them visible to the new environment too.
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    parent = subprocess.run([args.python, "-c", purelib], check=True, capture_output=True, text=True).stdout.strip()
+    own = subprocess.run([python, "-c", purelib], check=True, capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(own, "parent_site_packages.pth"), "w") as pth:
+        pth.write(parent + "\n")
     environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     environment["EFFICIENTNET_BUILD_DIR"] = os.path.abspath(args.build_dir)
     wheels = os.path.join(args.work, "wheels")
