@@ -138,6 +138,9 @@ private Q_SLOTS:
         const cv::Mat photo = cv::imread(resourcesPath("samples/cat.jpg"), grey ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
         QVERIFY(!photo.empty());
         std::vector<uint8_t> encoded;
+        // An OpenCV built without this format's library (e.g. no libwebp) throws from imencode: say so instead.
+        QVERIFY2(cv::haveImageWriter("x" + extension.toStdString()),
+                 qPrintable("this OpenCV cannot write " + extension + ": it was built without that format's library"));
         QVERIFY(cv::imencode(extension.toStdString(), photo, encoded));
         const uint64_t pixels = static_cast<uint64_t>(photo.cols) * static_cast<uint64_t>(photo.rows);
         const std::string name = "in-memory" + extension.toStdString();
