@@ -53,6 +53,16 @@ size_t pixelBytes(const Image& image) { return static_cast<size_t>(image.width) 
 
 struct Classifier::Impl {
     using BatchResult = Classifier::BatchResult;
+    // Declared first, so destroyed last: once the engine, its graphs and buffers are gone, their GPU memory goes
+    // back to the driver, so that a model switch in the app does not keep the old model's memory reserved.
+    struct ReleaseCudaCache {
+        bool onCuda = false;
+        ~ReleaseCudaCache()
+        {
+            if (onCuda)
+                cuda::releaseCachedMemory();
+        }
+    } releaseCudaCache;
     CheckpointInfo info;
     ModelName name;
     Preprocessing preprocessing;
@@ -164,6 +174,7 @@ Classifier::Classifier(const ClassifierOptions& options)
     d.preprocessing = d.info.transform.preprocessing;
     d.labels = d.info.labels.names;
     d.device = chooseDevice(options.device);
+    d.releaseCudaCache.onCuda = d.device.is_cuda();
     EfficientNet model(EfficientNetOptions(d.name.spec->name)
                            .padding(d.name.padding)
                            .bnEps(d.name.bnEps)

@@ -57,6 +57,23 @@ AllocatorCounters allocatorCounters(int device)
     return {stats.segment[0].allocated, stats.allocation[0].allocated};
 }
 
+std::int64_t deviceMemoryInUse(int device)
+{
+    if (!available())
+        return 0;
+    c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
+    size_t free = 0, total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess)
+        return 0;
+    return static_cast<std::int64_t>(total - free);
+}
+
+void releaseCachedMemory()
+{
+    if (available())
+        c10::cuda::CUDACachingAllocator::emptyCache();
+}
+
 std::int64_t peakAllocatedBytes()
 {
     if (!available())
@@ -190,6 +207,8 @@ bool available() { return false; }
 void enableAutotuning() {}
 std::string deviceName(int) { return "none"; }
 AllocatorCounters allocatorCounters(int) { return {}; }
+std::int64_t deviceMemoryInUse(int) { return 0; }
+void releaseCachedMemory() {}
 std::int64_t peakAllocatedBytes() { return 0; }
 void resetPeakAllocatedBytes() {}
 std::string runtimeVersion() { return "none"; }

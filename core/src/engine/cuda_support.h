@@ -79,6 +79,12 @@ AllocatorCounters allocatorCounters(int device);
 std::int64_t peakAllocatedBytes();
 void resetPeakAllocatedBytes();
 
+// Device memory in use, as the driver reports it (total - free, all processes: what nvidia-smi shows); 0 without CUDA.
+std::int64_t deviceMemoryInUse(int device);
+// Gives the caching allocator's unused blocks back to the driver: a dropped model's memory (weights, CUDA graphs'
+// pools, activations) would otherwise stay reserved by this process. No-op without CUDA.
+void releaseCachedMemory();
+
 void enableAutotuning();           // cuDNN benchmark mode
 std::string deviceName(int device);   // the GPU's name
 std::string runtimeVersion();        // CUDA runtime, "13.0"; "none" without CUDA
