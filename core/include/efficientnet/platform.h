@@ -59,6 +59,15 @@ std::optional<std::uint64_t> seekToEnd(std::FILE* file);   // the file's size, n
 bool truncateToEmpty(std::FILE* file);                     // flushes first
 bool flushToDisk(std::FILE* file);                         // fflush, then the OS writes it to the disk
 
+// Keeps memory the process frees for its next use instead of handing it back to the operating system, for the CPU
+// engine, whose every forward frees and allocates the same tens of MiB of activations. glibc's malloc returns freed
+// memory past two thresholds (trimming the heap's top, unmapping large blocks) that it adapts to the blocks the
+// process freed before, so whether a forward page-faults its activations back in depended on the process's history:
+// B0 took 40 ms in one process and 12 ms in another, 2320 minor page faults per forward against none (BENCHMARKS.md,
+// "The CPU engine's batches"). glibc: both thresholds fixed at glibc's own ceiling, process-wide, once (later calls
+// do nothing). Other C libraries and Windows: nothing.
+void retainFreedMemory();
+
 // The CUDA flavour's GPU runtime on Windows: the CUDA libraries (torch_cuda.dll, cuDNN, cuBLAS, ...) are too big for
 // one NSIS installer (2 GB), so the installer puts them into a folder of their own, downloaded on request
 // (installer/windows/gpu_runtime.ps1), and the executables delay-load torch_cuda.dll. loadGpuRuntime() loads that

@@ -4,6 +4,7 @@
 
 #include "engine/cuda_support.h"
 #include "efficientnet/errors.h"
+#include "efficientnet/platform.h"
 
 namespace efficientnet {
 namespace {
@@ -53,6 +54,8 @@ InferenceModel::InferenceModel(EfficientNet model, const InferenceOptions& optio
                           " needs a CUDA device; on the CPU use fp32");
     if (onCuda)
         cuda::enableAutotuning();
+    else
+        platform::retainFreedMemory();   // or each forward may page-fault its activations back in (platform.h)
     m_model->prepareForInference(options.device, scalarType(options.precision), options.channelsLast);
 }
 

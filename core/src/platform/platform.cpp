@@ -24,6 +24,9 @@
 #else
 #include <pwd.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>   // mallopt
+#endif
 #endif
 
 namespace efficientnet::platform {
@@ -209,6 +212,9 @@ bool flushToDisk(std::FILE* file)
     return std::fflush(file) == 0 && _commit(_fileno(file)) == 0;   // _commit: FlushFileBuffers
 }
 
+// Windows' heap also gives large blocks back (VirtualFree) when they are freed; not measured yet, so left alone.
+void retainFreedMemory() {}
+
 #else
 
 fs::path pathFromUtf8(const std::string& utf8) { return fs::path(utf8); }
@@ -284,6 +290,22 @@ std::optional<std::uint64_t> seekToEnd(std::FILE* file)
 bool truncateToEmpty(std::FILE* file) { return std::fflush(file) == 0 && ftruncate(fileno(file), 0) == 0; }
 
 bool flushToDisk(std::FILE* file) { return std::fflush(file) == 0 && fsync(fileno(file)) == 0; }
+
+void retainFreedMemory()
+{
+#ifdef __GLIBC__
+    // mallopt(3): DEFAULT_MMAP_THRESHOLD_MAX on 64-bit, the highest the adaptive mmap threshold goes, so blocks up
+    // to 32 MiB come from the heap and are reused; the trim threshold is twice that, as the adaptive rule sets it
+    // (setting either turns the adaptation off). Larger blocks (B7's activations at 600x600) are still mapped and
+    // unmapped per use.
+    constexpr int kLargestMmapThreshold = 4 * 1024 * 1024 * static_cast<int>(sizeof(long));
+    static std::once_flag once;
+    std::call_once(once, [] {
+        mallopt(M_MMAP_THRESHOLD, kLargestMmapThreshold);
+        mallopt(M_TRIM_THRESHOLD, 2 * kLargestMmapThreshold);
+    });
+#endif
+}
 
 #endif
 
