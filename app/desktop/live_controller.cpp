@@ -32,8 +32,8 @@ QVector<ui::PredictionRow> toRows(const std::vector<Prediction>& predictions)
 void RateMeter::tick(qint64 nowNs)
 {
     if (m_lastNs) {
-        const double instant = 1e9 / double(std::max<qint64>(1, nowNs - m_lastNs));
-        m_rate = m_rate < 0 ? instant : (1 - kRateSmoothing) * m_rate + kRateSmoothing * instant;
+        const double interval = double(std::max<qint64>(1, nowNs - m_lastNs));
+        m_intervalNs = m_intervalNs < 0 ? interval : (1 - kRateSmoothing) * m_intervalNs + kRateSmoothing * interval;
     }
     m_lastNs = nowNs;
 }
@@ -41,7 +41,7 @@ void RateMeter::tick(qint64 nowNs)
 void RateMeter::reset()
 {
     m_lastNs = 0;
-    m_rate = -1;
+    m_intervalNs = -1;
 }
 
 LiveController::LiveController(CameraController* camera, FrameSlot* frames, ui::MainWindow* window, QObject* parent)
