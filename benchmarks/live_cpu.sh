@@ -20,8 +20,8 @@ w, h = 640, 480
 writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*"MJPG"), 30, (w, h))
 for path in sorted(glob.glob(samples + "/*.jpg")):
     img = cv2.imread(path)
-    img = cv2.resize(img, None, fx=max(w / img.shape[1], h / img.shape[0]) * 1.25,
-                     fy=max(w / img.shape[1], h / img.shape[0]) * 1.25, interpolation=cv2.INTER_AREA)
+    scale = max(w / img.shape[1], h / img.shape[0]) * 1.25   # a quarter larger than the frame: room to pan
+    img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     for i in range(60):
         x, y = int((img.shape[1] - w) * i / 59), int((img.shape[0] - h) * i / 59)
         writer.write(img[y:y + h, x:x + w])
