@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # On the GPU machine (../shared/GPU.md): the whole product — core, console tool, desktop app, Python package, every
-# test — built against the CUDA LibTorch of the Python torch package, with Debian 12's Qt and a from-source OpenCV
-# carried in .device-carry/ (benchmarks/prepare_gpu_desktop.sh, run here first). Then the full test suite (desktop
+# test — built against the CUDA LibTorch of the Python torch package, with Debian 12's Qt and OpenCV 4.6 built from source,
+# both carried in .device-carry/ (benchmarks/prepare_gpu_desktop.sh, run here first). Then the full test suite (desktop
 # tests on Qt's offscreen platform, as in CI), test_cuda, and the desktop app live on CUDA under Xvfb for a
 # screenshot. Idempotent: a second call on a still-warm machine reuses what the first built.
 #   STAGES   which stages to run, in order (default "deps build test cuda app")
+#   TARGETS  build only these targets (e.g. "test_cuda test_desktop_cuda"; default: all)
 #   CTEST_ARGS  extra ctest arguments (e.g. "-R parity"); CTEST_JOBS (8), CTEST_SECONDS (500: the whole ctest run)
 # Logs and screenshots go to $OUT.
 set -euo pipefail
@@ -55,32 +56,8 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 if [[ $stages == *" deps "* ]]; then
   log "deps"
   [ -f "$prefix/fonts.conf" ] || unpack_prefix
-  if [ ! -f "$opencv/lib/cmake/opencv4/OpenCVConfig.cmake" ]; then
-    mkdir -p "$deps/src" && tar -C "$deps/src" -xJf "$carry/opencv-src.tar.xz"
-    # libjpeg: the machine's own when it has its headers, as its multiarch jconfig.h (libjpeg-turbo 8's) would
-    # otherwise mix with Debian's jpeglib.h and library (6.2) and leave jpeg_default_qtables unresolved.
-    jpeg=()
-    [ -f /usr/include/jpeglib.h ] && [ -e /usr/lib/x86_64-linux-gnu/libjpeg.so ] &&
-      jpeg=(-DJPEG_INCLUDE_DIR=/usr/include -DJPEG_LIBRARY=/usr/lib/x86_64-linux-gnu/libjpeg.so)
-    # Only what the project uses; images through libjpeg/libpng/libtiff/libwebp (the formats Debian's OpenCV opens),
-    # video through OpenCV's own MJPEG reader and writer (what the tests' videos are), no GUI, no FFmpeg/GStreamer.
-    # The prefix's multiarch headers (tiffconf.h) after the machine's own, so that a header the machine has wins,
-    # as its library does.
-    cmake -S "$deps/src/opencv-4.6.0" -B "$deps/opencv-build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_INSTALL_PREFIX="$opencv" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_PREFIX_PATH="$prefix/usr" \
-      -DCMAKE_C_FLAGS="-idirafter $prefix/usr/include/x86_64-linux-gnu" \
-      -DCMAKE_CXX_FLAGS="-idirafter $prefix/usr/include/x86_64-linux-gnu" \
-      -DBUILD_LIST=core,imgproc,imgcodecs,videoio -DBUILD_TESTS=OFF -DBUILD_PERF_TESTS=OFF -DBUILD_EXAMPLES=OFF \
-      -DBUILD_DOCS=OFF -DBUILD_opencv_apps=OFF -DBUILD_JAVA=OFF -DBUILD_opencv_python3=OFF -DWITH_FFMPEG=OFF \
-      -DWITH_GSTREAMER=OFF -DWITH_V4L=OFF -DWITH_GTK=OFF -DWITH_QT=OFF -DWITH_OPENCL=OFF -DWITH_CUDA=OFF \
-      -DWITH_IPP=OFF -DWITH_ITT=OFF -DWITH_TIFF=ON -DWITH_WEBP=ON -DWITH_OPENJPEG=OFF -DWITH_JASPER=OFF \
-      -DWITH_OPENEXR=OFF -DWITH_GDAL=OFF -DWITH_GDCM=OFF -DWITH_PROTOBUF=OFF -DWITH_EIGEN=OFF -DWITH_LAPACK=OFF \
-      -DWITH_1394=OFF -DWITH_VA=OFF -DWITH_VA_INTEL=OFF -DWITH_ADE=OFF -DWITH_QUIRC=OFF -DBUILD_ZLIB=OFF \
-      -DBUILD_JPEG=OFF -DBUILD_PNG=OFF "${jpeg[@]}" > "$out/opencv-configure.log" 2>&1 || { tail -40 "$out/opencv-configure.log"; exit 1; }
-    cmake --build "$deps/opencv-build" -j "$(nproc)" --target install > "$out/opencv-build.log" 2>&1 ||
-      { grep -E -A5 "error" "$out/opencv-build.log" | head -40; exit 1; }
-  fi
-  grep -E "JPEG:|PNG:|TIFF:|WEBP:|To be built" "$out/opencv-configure.log" 2>/dev/null || true
+  # OpenCV as prepare_gpu_desktop.sh built it (against the prefix's libjpeg/libpng/libtiff/libwebp).
+  [ -f "$opencv/lib/cmake/opencv4/OpenCVConfig.cmake" ] || tar -C "$deps" -xJf "$carry/opencv-install.tar.xz"
 fi
 
 if [[ $stages == *" build "* ]]; then
@@ -93,7 +70,7 @@ if [[ $stages == *" build "* ]]; then
       { tail -40 "$out/configure.log"; exit 1; }
   fi
   grep -E "Qt6|OpenCV|download|Python package|CUDA" "$out/configure.log" | head -20 || true
-  cmake --build "$build" -j "$(nproc)" > "$out/build.log" 2>&1 ||
+  cmake --build "$build" -j "$(nproc)" ${TARGETS:+--target $TARGETS} > "$out/build.log" 2>&1 ||
     { grep -E -B2 -A8 "error|Error" "$out/build.log" | head -80; exit 1; }
   tail -1 "$out/build.log"
 fi
