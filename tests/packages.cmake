@@ -11,6 +11,17 @@
 cmake_minimum_required(VERSION 3.25)
 set(packages ${WORK}/packages)
 
+# The .deb is Debian's package: dpkg-shlibdeps names the Debian packages its libraries come from, so it is made against
+# Debian's libtorch-dev. A build against another LibTorch (pip's torch on the GPU machine, a downloaded LibTorch) has
+# no package to depend on; the .deb steps say so and stop (TORCH_LIBRARY: the libtorch.so this build links).
+if(STEP MATCHES "^(deb|deb_runs|contents)$" AND TORCH_LIBRARY)
+  execute_process(COMMAND dpkg -S ${TORCH_LIBRARY} RESULT_VARIABLE owned OUTPUT_QUIET ERROR_QUIET)
+  if(NOT owned EQUAL 0)
+    message("SKIP: ${TORCH_LIBRARY} is not from a Debian package: the .deb is made against Debian's libtorch-dev")
+    return()
+  endif()
+endif()
+
 function(run_cpack generator out_dir)
   execute_process(COMMAND ${CMAKE_CPACK_COMMAND} -G ${generator} -B ${out_dir} --config ${BUILD_DIR}/CPackConfig.cmake
                           ${ARGN}
