@@ -81,6 +81,16 @@ void ModelSession::chooseDevice(const QString& device)
 {
     ModelConfig config = m_model.config;
     config.device = device;
+    // fp16 and bf16 are GPU precisions: moved to the CPU the model computes in fp32 (Auto there), and the GPU
+    // precision chosen before comes back with the GPU, rather than the switch failing on a precision the user did not
+    // just choose.
+    if (device == "cpu" && (config.precision == "fp16" || config.precision == "bf16")) {
+        m_gpuPrecision = config.precision;
+        config.precision = QStringLiteral("auto");
+    } else if (device == "cuda" && config.precision == "auto" && !m_gpuPrecision.isEmpty()) {
+        config.precision = m_gpuPrecision;
+        m_gpuPrecision.clear();
+    }
     load(config);
 }
 
@@ -88,6 +98,7 @@ void ModelSession::choosePrecision(const QString& precision)
 {
     ModelConfig config = m_model.config;
     config.precision = precision;
+    m_gpuPrecision.clear();   // a precision chosen now replaces the one kept for the GPU
     load(config);
 }
 

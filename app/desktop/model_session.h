@@ -69,6 +69,7 @@ private:
     QString m_mismatchWeights;   // set by weightsMismatch, for the failure that follows
     QString m_mismatchModel;
     bool m_weightsMissing = false;
+    QString m_gpuPrecision;      // fp16/bf16 set aside while on the CPU, restored when the GPU is chosen again
 };
 
 // A core message as the window says it: menus and boxes, not command-line options; one sentence ends before the next.
