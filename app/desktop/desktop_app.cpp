@@ -280,6 +280,7 @@ void DesktopApp::onModelChanged(const ModelInfo& info, const QString& previous)
     m_window->setWindowTitle(tr("EfficientNet demo — %1").arg(info.name.isEmpty() ? info.config.model : info.name));
     m_window->setAboutText(aboutText());
     m_haveTimes = false;
+    m_live->modelChanged();
     m_files->modelChanged(previous, info.name.isEmpty() ? info.model : info.name);
     updateStatus();
 }
