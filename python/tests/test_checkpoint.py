@@ -17,7 +17,7 @@ REFERENCE_BAD_FILES = [
     ("bad_offsets.safetensors", "past the end of the data"),
     ("overlap.safetensors", "overlap"),
     ("huge_header.safetensors", "header length"),
-    ("size_mismatch.safetensors", "but its data_offsets"),
+    ("size_mismatch.safetensors", "shape [2, 4] of F32 needs 32 bytes but its data_offsets"),
 ]
 HOSTILE_FILES = [
     ("deep_json_shape.safetensors", "deeper than 64 levels"),

@@ -184,7 +184,7 @@ private Q_SLOTS:
         QTest::newRow("header larger than the file") << std::string("huge_header.safetensors")
                                                      << QString("header length");
         QTest::newRow("shape does not fit the bytes") << std::string("size_mismatch.safetensors")
-                                                      << QString("but its data_offsets");
+                                                      << QString("shape [2, 4] of F32 needs 32 bytes but its data_offsets");
     }
 
     void badFilesAreRejectedWithTheProblem()

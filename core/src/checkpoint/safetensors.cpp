@@ -75,6 +75,15 @@ std::string describeRange(uint64_t begin, uint64_t end)
     return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
 
+// "[2, 4]", as the header wrote it; plain text, as the other messages here are.
+std::string describeShape(const std::vector<int64_t>& shape)
+{
+    std::string text = "[";
+    for (size_t i = 0; i < shape.size(); ++i)
+        text += (i ? ", " : "") + std::to_string(shape[i]);
+    return text + "]";
+}
+
 // ---- reading ----
 
 class HeaderReader {
@@ -178,7 +187,7 @@ private:
             if (c10::mul_overflows(bytes, static_cast<uint64_t>(dim), &bytes))
                 fail("tensor '" + printable(entry.name) + "' has an impossible shape" + kIncomplete);
         if (bytes != entry.end - entry.begin)
-            fail("tensor '" + printable(entry.name) + "': shape " + c10::str(c10::IntArrayRef(entry.shape)) + " of " +
+            fail("tensor '" + printable(entry.name) + "': shape " + describeShape(entry.shape) + " of " +
                  codeOf(entry.dtype) + " needs " + std::to_string(bytes) + " bytes but its data_offsets " + range +
                  " span " + std::to_string(entry.end - entry.begin) + " bytes" + kIncomplete);
     }
