@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# On the GPU machine, after benchmarks/gpu_desktop.sh's build stage (issue 16, point 3): folder classification on the
+# GPU. efficientnet-cli classify --device cuda (B0, fp16 by default there; decoding on every core) against
+# benchmarks/folder_torch_gpu.py in its two modes (DataLoader workers; nvJPEG on the GPU), on the same photos and the
+# same weights, alternated, ROUNDS rounds. Wall time of each whole command, model load included.
+#   COUNT photos (default 3000), LONG_SIDE (default 1280,1920: webcam to downsized-phone sizes), ROUNDS (2).
+# Writes $OUT/folder.log.
+set -euo pipefail
+out=${OUT:-/tmp/out}
+mkdir -p "$out"
+root=$(cd "$(dirname "$0")/.." && pwd)
+cli=$root/build-gpu/app/cli/efficientnet-cli
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+count=${COUNT:-3000}
+jobs=$(nproc)
+# The photos made on every core at once: one generator per core, each with its own seed and file prefix.
+for ((j = 0; j < jobs; j++)); do
+  python3 "$root/benchmarks/make_photos.py" --samples "$root/resources/samples" --out "$work/photos" \
+    --count $(((count + jobs - 1) / jobs)) --seed "$j" --prefix "p$(printf %02d "$j")" --long-side "${LONG_SIDE:-1280,1920}" &
+done
+wait
+python3 -c "import torch, torchvision; torch.manual_seed(0); torch.save(torchvision.models.efficientnet_b0().eval().state_dict(), '$work/b0.pth')"
+n=$(ls "$work/photos" | wc -l)
+{
+  nvidia-smi --query-gpu=name --format=csv,noheader
+  echo "$(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $n photos, $(du -sm "$work/photos" | cut -f1) MB"
+} | tee "$out/folder.log"
+timed() {   # label, command...: wall time of the whole command
+  local label=$1 start end
+  shift
+  start=$(date +%s.%N)
+  "$@" > "$work/stdout" 2> "$work/stderr" || { echo "$label failed:"; tail -5 "$work/stderr"; return 0; }
+  end=$(date +%s.%N)
+  python3 -c "print(f'$label: $n images in {$end - $start:.2f} s = {$n / ($end - $start):.0f} img/s (whole command)')"
+  grep -E "^torch " "$work/stderr" || true
+}
+for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
+  timed "efficientnet-cli classify --device cuda" "$cli" classify --device cuda --model efficientnet_b0 \
+    --weights "$work/b0.pth" --no-progress --csv "$work/out.csv" "$work/photos"
+  timed "torch DataLoader ($(nproc) workers) fp16 channels_last" python3 "$root/benchmarks/folder_torch_gpu.py" \
+    --mode dataloader --weights "$work/b0.pth" "$work/photos"
+  timed "torch nvJPEG decode_jpeg on the GPU fp16 channels_last" python3 "$root/benchmarks/folder_torch_gpu.py" \
+    --mode nvjpeg --weights "$work/b0.pth" "$work/photos"
+done 2>&1 | tee -a "$out/folder.log"
+# The CLI's answers against the DataLoader script's (the reference transform on both sides; fp16 on both).
+python3 "$root/benchmarks/folder_torch_gpu.py" --mode dataloader --weights "$work/b0.pth" --print "$work/photos" \
+  > "$work/torch_top.txt" 2> /dev/null
+python3 - "$work/out.csv" "$work/torch_top.txt" <<'PY' | tee -a "$out/folder.log"
+import csv, os, sys
+torch_top = {l.split()[0]: int(l.split("[")[1].split(",")[0]) for l in open(sys.argv[2])}
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["rank"] == "1"]
+same = sum(1 for r in rows if torch_top.get(os.path.basename(r["path"])) == int(r["index"]))
+print(f"top-1 agreement with the torch script (fp16 both, random weights): {same} of {len(rows)}")
+PY
