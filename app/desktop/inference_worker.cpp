@@ -3,6 +3,7 @@
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFileInfo>
+#include <QThread>
 #include <algorithm>
 #include <cstring>
 #include <QDir>
@@ -11,10 +12,16 @@
 #include "core_paths.h"
 #include "efficientnet/ui/natural_order.h"
 #include "desktop_app.h"
+#include "efficientnet/decode_ahead.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/training.h"
 
 namespace efficientnet::desktop {
+namespace {
+
+constexpr int kMaxGpuDecoders = 8;   // beyond this the model, not decoding, bounds a folder on a GPU
+
+} // namespace
 
 InferenceWorker::InferenceWorker(std::shared_ptr<FrameSlot> frames, std::shared_ptr<WorkerControl> control)
     : m_frames(std::move(frames))
@@ -112,6 +119,15 @@ void InferenceWorker::classifyFiles(quint64 job, const QStringList& paths)
         return;
     const QStringList files = expandImagePaths(paths);
     Q_EMIT jobStarted(job, static_cast<int>(files.size()));
+    // Decoding runs ahead on other threads (the console tool's DecodeAhead): on a GPU on most of the cores, as the
+    // model leaves them free; on the CPU one decoder beside the model's own threads.
+    std::vector<std::string> corePaths;
+    corePaths.reserve(files.size());
+    for (const QString& file : files)
+        corePaths.push_back(toCorePath(file));
+    const bool onGpu = m_classifier && m_classifier->deviceName() != "cpu";
+    const int decoders = onGpu ? std::clamp(QThread::idealThreadCount() - 1, 1, kMaxGpuDecoders) : 1;
+    DecodeAhead decoded(std::move(corePaths), static_cast<size_t>(2 * decoders), decoders);
     for (int i = 0; i < files.size(); ++i) {
         if (cancelled(job)) {
             Q_EMIT jobFinished(job, true);
@@ -122,14 +138,16 @@ void InferenceWorker::classifyFiles(quint64 job, const QStringList& paths)
         result.index = i;
         result.count = static_cast<int>(files.size());
         result.path = files[i];
-        try {
-            QElapsedTimer timer;
-            timer.start();
-            const Image image = decodeImageFile(toCorePath(files[i]));
-            result.times.decodeMs = timer.nsecsElapsed() / 1e6;
-            result = classifyOne(image, std::move(result));
-        } catch (const std::exception& e) {
-            result.error = QString::fromUtf8(e.what());
+        DecodeAhead::Decoded file = std::move(decoded.take(1).front());
+        result.times.decodeMs = file.decodeMs;
+        if (!file.error.empty()) {
+            result.error = QString::fromUtf8(file.error.c_str());
+        } else {
+            try {
+                result = classifyOne(file.image, std::move(result));
+            } catch (const std::exception& e) {
+                result.error = QString::fromUtf8(e.what());
+            }
         }
         Q_EMIT fileClassified(result);
     }

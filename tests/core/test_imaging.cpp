@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "efficientnet/decode_ahead.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/imaging.h"
 #include "efficientnet/preprocess.h"
@@ -169,6 +170,45 @@ private Q_SLOTS:
         setMaxImagePixels(kDefaultMaxImagePixels);
         QCOMPARE(rotated.width, upright.width);
     }
+
+    void decodeAheadGivesEveryFileInOrderWithItsOwnError()
+    {
+        // Four decoders over samples and missing files interleaved: results come back in the list's order, each with
+        // its own image or its own error, whatever order the decoders finish in; asking for more files at once than
+        // the window holds does not wait forever; stopping with files left joins the decoders.
+        const std::vector<std::string> samples = {resourcesPath("samples/cat.jpg"), resourcesPath("samples/coffee.jpg"),
+                                                  resourcesPath("samples/rocket.jpg")};
+        std::vector<std::string> files;
+        for (int i = 0; i < 30; ++i)
+            files.push_back(i % 4 == 3 ? "/nonexistent/missing_" + std::to_string(i) + ".jpg" : samples[i % 3]);
+        std::vector<std::pair<int, int>> sizes;
+        for (const auto& sample : samples) {
+            const auto image = decodeImageFile(sample);
+            sizes.emplace_back(image.width, image.height);
+        }
+        DecodeAhead ahead(files, 3, 4);
+        size_t index = 0;
+        for (size_t count : {1, 7, 2, 10, 100}) {   // 7 and 10 exceed the window of 3; 100 runs past the end
+            const auto taken = ahead.take(count);
+            QCOMPARE(taken.size(), std::min(count, files.size() - index));
+            for (const auto& decoded : taken) {
+                const std::string& file = files[index];
+                if (file.rfind("/nonexistent/", 0) == 0) {
+                    QVERIFY2(decoded.image.empty() && decoded.error.find(file) != std::string::npos, decoded.error.c_str());
+                } else {
+                    QVERIFY2(decoded.error.empty(), decoded.error.c_str());
+                    const auto& size = sizes[index % 3];
+                    QCOMPARE(std::make_pair(decoded.image.width, decoded.image.height), size);
+                }
+                ++index;
+            }
+        }
+        QCOMPARE(index, files.size());
+        QCOMPARE(ahead.remaining(), size_t(0));
+        DecodeAhead abandoned(files, 2, 3);
+        QCOMPARE(abandoned.take(1).size(), size_t(1));
+        QCOMPARE(abandoned.remaining(), files.size() - 1);
+    }   // `abandoned` stops with 29 files left: its decoders must be joined, not left waiting for room
 
     void imageExtensions()
     {
