@@ -4,10 +4,11 @@
 # both carried in .device-carry/ (benchmarks/prepare_gpu_desktop.sh, run here first). Then the full test suite (desktop
 # tests on Qt's offscreen platform, as in CI), test_cuda, and the desktop app live on CUDA under Xvfb for a
 # screenshot. Idempotent: a second call on a still-warm machine reuses what the first built.
-#   STAGES   which stages to run, in order (default "deps build test cuda app")
+#   STAGES   which stages to run, in order (default "deps build test cuda app"; also "desktop": test_desktop_cuda
+#            with its screenshots)
 #   TARGETS  build only these targets (e.g. "test_cuda test_desktop_cuda"; default: all)
 #   CTEST_ARGS  extra ctest arguments (e.g. "-R parity"); CTEST_JOBS (8), CTEST_SECONDS (500: the whole ctest run)
-# Logs and screenshots go to $OUT.
+# Logs and screenshots go to $OUT, packed into logs.tar.gz at the end (stages.log, the summary, stays beside it).
 set -euo pipefail
 out=${OUT:-/tmp/out}
 mkdir -p "$out"
@@ -21,6 +22,10 @@ stages=" ${STAGES:-deps build test cuda app} "
 tp=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)")
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 log() { echo "== $(date -u +%H:%M:%S) $*" | tee -a "$out/stages.log"; }
+# The device tool brings back at most 8 files: everything but stages.log goes back packed in logs.tar.gz.
+pack() { (cd "$out" && find . -mindepth 1 -maxdepth 1 ! -name stages.log ! -name logs.tar.gz -printf '%P\n' |
+          tar -czf logs.tar.gz --remove-files -T - 2>/dev/null) || true; }
+trap pack EXIT
 
 # Debian's libraries only where Ubuntu lacks them: a soname Ubuntu's loader knows becomes a link to Ubuntu's copy
 # (so -dev links still resolve and nothing older shadows anything newer).
@@ -78,13 +83,20 @@ fi
 if [[ $stages == *" test "* ]]; then
   log "ctest"
   (cd "$build" && timeout "${CTEST_SECONDS:-500}" ctest --output-on-failure --timeout 300 -j "${CTEST_JOBS:-8}" ${CTEST_ARGS:-}) > "$out/ctest.log" 2>&1 || true
-  grep -E "tests passed|tests failed|\*\*\*|Failed|Not Run|Timeout" "$out/ctest.log" | tail -40
+  grep -E "tests passed|tests failed|\*\*\*|Failed|Not Run|Timeout" "$out/ctest.log" | tail -40 | tee -a "$out/stages.log"
 fi
 
 if [[ $stages == *" cuda "* ]]; then
   log "test_cuda"
-  "$build/tests/test_cuda" > "$out/test_cuda.log" 2>&1 || true
-  grep -E "FAIL|passed" "$out/test_cuda.log" | tail -5
+  stdbuf -oL "$build/tests/test_cuda" > "$out/test_cuda.log" 2>&1 || true   # line-buffered: a cut-off run keeps its lines
+  grep -E "FAIL|passed" "$out/test_cuda.log" | tail -5 | tee -a "$out/stages.log"
+fi
+
+if [[ $stages == *" desktop "* ]]; then
+  log "test_desktop_cuda: the app live on CUDA through switches, 1,000 photos; screenshots in shots/"
+  (cd "$build/tests" && QT_QPA_PLATFORM=offscreen EFFICIENTNET_SCREENSHOT_DIR="$out/shots" timeout 400 \
+    ./test_desktop_cuda > "$out/desktop_cuda.log" 2>&1) || true
+  grep -E "QINFO|FAIL|Totals" "$out/desktop_cuda.log" | cut -c1-400 | tee -a "$out/stages.log"
 fi
 
 if [[ $stages == *" app "* ]]; then
