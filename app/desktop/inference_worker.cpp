@@ -119,7 +119,7 @@ void InferenceWorker::classifyFiles(quint64 job, const QStringList& paths)
         return;
     const QStringList files = expandImagePaths(paths);
     Q_EMIT jobStarted(job, static_cast<int>(files.size()));
-    // Decoding runs ahead on other threads (the console tool's DecodeAhead): on a GPU on most of the cores, as the
+    // Decoding runs ahead on other threads (core's DecodeAhead, as in the console tool): on a GPU on most of the cores, as the
     // model leaves them free; on the CPU one decoder beside the model's own threads.
     std::vector<std::string> corePaths;
     corePaths.reserve(files.size());

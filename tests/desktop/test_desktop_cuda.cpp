@@ -180,19 +180,17 @@ private Q_SLOTS:
             // step: each result holds its frame).
             results.clear();
             displayed.clear();
-            const int first = 0;
-            const int firstDisplayed = 0;
             const quint64 droppedBefore = app->frames().dropped();
             QElapsedTimer clock;
             clock.start();
-            QTRY_VERIFY_WITH_TIMEOUT(results.count() - first >= kFramesPerStep, kStepTimeoutMs);
+            QTRY_VERIFY_WITH_TIMEOUT(results.count() >= kFramesPerStep, kStepTimeoutMs);
             const double seconds = clock.elapsed() / 1000.0;
             QVERIFY2(stopped.isEmpty(), qPrintable(what + ": live mode stopped: " + stopped.value(0).value(0).toString()));
             QVERIFY(app->camera()->isActive());
             double forward = 0, preprocess = 0, upload = 0;
             int nonFinite = 0;   // the reference's random weights can overflow fp16/bf16; fp32 must stay finite
             quint64 previous = 0;
-            for (int i = first; i < results.count(); ++i) {
+            for (int i = 0; i < results.count(); ++i) {
                 const FrameResult r = frameAt(results, i);
                 QVERIFY2(r.error.isEmpty(), qPrintable(what + ": " + r.error));
                 QCOMPARE(r.predictions.size(), size_t(InferenceWorker::kResultTopK));
@@ -204,7 +202,7 @@ private Q_SLOTS:
                 preprocess += r.times.preprocessMs;
                 upload += r.times.uploadMs;
             }
-            const int n = results.count() - first;
+            const int n = results.count();
             if (QString(step.precision) == "fp32")
                 QVERIFY2(nonFinite == 0, qPrintable(what + ": probabilities that are not finite in fp32"));
             else if (nonFinite)
@@ -213,7 +211,7 @@ private Q_SLOTS:
             qInfo("%-22s %s %s %s: %d frames classified in %.2f s (%.1f/s), %d displayed (%.1f/s), %llu dropped; "
                   "per frame: preprocess %.2f ms, upload %.2f ms, forward %.2f ms | status: %s",
                   qPrintable(what), qPrintable(info.model), qPrintable(info.device), qPrintable(info.precision), n,
-                  seconds, n / seconds, int(displayed.count() - firstDisplayed), (displayed.count() - firstDisplayed) / seconds,
+                  seconds, n / seconds, int(displayed.count()), displayed.count() / seconds,
                   static_cast<unsigned long long>(app->frames().dropped() - droppedBefore), preprocess / n, upload / n,
                   forward / n, qPrintable(app->window()->statusText()));
             saveScreenshot(app->window(), QString("desktop-cuda-live-%1-%2-%3")
