@@ -52,6 +52,7 @@ struct Settings {
     int trainStep = 0;          // a batch size: time fine-tuning steps instead of inference (benchmarks/gpu_train.sh)
     int trainSize = 224;
     bool plainSwish = false;    // with --train-step: the plain x * sigmoid(x) autograd instead of the project's swish
+    bool directOneDnn = true;   // --cpu-engine libtorch: the tensor path's CPU forward through LibTorch instead
 };
 
 std::vector<int> parseList(const std::string& text)
@@ -88,10 +89,16 @@ Settings parse(int argc, char** argv)
         else if (arg == "--train-step") s.trainStep = std::stoi(next());
         else if (arg == "--train-size") s.trainSize = std::stoi(next());
         else if (arg == "--plain-swish") s.plainSwish = true;
+        else if (arg == "--cpu-engine") {
+            const auto v = next();
+            if (v != "onednn" && v != "libtorch")
+                throw std::runtime_error("--cpu-engine takes onednn or libtorch");
+            s.directOneDnn = v == "onednn";
+        }
         else if (arg == "--help") {
             std::cout << "usage: efficientnet-bench [--model NAME] [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16]\n"
                          "       [--batches 1,8,...] [--iterations N] [--warmup N] [--frame-size WxH]\n"
-                         "       [--only tensors|frames] [--no-cuda-graphs] [--threads N]\n"
+                         "       [--only tensors|frames] [--no-cuda-graphs] [--threads N] [--cpu-engine onednn|libtorch]\n"
                          "       [--paired-anchor SCRIPTED.pt]   (benchmarks/anchors.py --save-scripted writes it)\n"
                          "       [--profile-trace DIR]   (tensor path: a Chrome trace per batch, with and without CUDA\n"
                          "                                graphs; benchmarks/gpu_profile.sh reads them)\n"
@@ -288,7 +295,9 @@ int main(int argc, char** argv)
             inference.precision = parsePrecision(classifier.precision());
             inference.cudaGraphs = s.cudaGraphs;
             inference.channelsLast = device.is_cuda();
+            inference.directOneDnn = s.directOneDnn;
             InferenceModel engine(model, inference);
+            std::printf("# tensor path: %s\n", engine.backend().c_str());
             const int size = classifier.inputSize();
             if (!s.pairedAnchor.empty()) {
                 pairedAgainstTorchScript(s, device, engine, size);

@@ -41,6 +41,7 @@ set(kTorchBound
   core/src/checkpoint/safetensors.cpp
   core/src/checkpoint/torch_save.cpp
   core/src/engine/classifier.cpp
+  core/src/engine/cpu/onednn_network.cpp
   core/src/engine/cuda_support.cpp
   core/src/engine/inference.cpp
   core/src/engine/preprocess.cpp
@@ -55,6 +56,7 @@ set(kTorchBound
   python/src/model.cpp
   python/src/module.cpp
   tests/core/test_checkpoint.cpp
+  tests/core/test_cpu_engine.cpp
   tests/core/test_hostile_files.cpp
   tests/core/test_imaging.cpp
   tests/core/test_parity.cpp

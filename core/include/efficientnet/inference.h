@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include <torch/types.h>
 
@@ -14,6 +15,9 @@ namespace efficientnet {
 
 namespace cuda {
 class GraphForward;
+}
+namespace onednn {
+class Network;
 }
 
 enum class Precision { Float32, Float16, BFloat16 };
@@ -26,6 +30,8 @@ struct InferenceOptions {
     Precision precision = Precision::Float32;
     bool channelsLast = true;
     bool cudaGraphs = true;          // CUDA only: capture each batch shape once, replay afterwards
+    bool directOneDnn = true;        // CPU only: run oneDNN directly where the build has it (engine/cpu), else
+                                     // through LibTorch
 };
 
 class InferenceModel {
@@ -41,6 +47,8 @@ public:
 
     const InferenceOptions& options() const { return m_options; }
     const EfficientNet& model() const { return m_model; }
+    // What runs the forward: "oneDNN 2.6.3 (direct)", "LibTorch CPU", "LibTorch CUDA".
+    std::string backend() const;
 
 private:
     torch::Tensor eagerForward(const torch::Tensor& input);
@@ -48,6 +56,7 @@ private:
     EfficientNet m_model;
     InferenceOptions m_options;
     std::map<std::vector<int64_t>, std::unique_ptr<cuda::GraphForward>> m_graphs;
+    std::unique_ptr<onednn::Network> m_cpuNetwork;
 };
 
 } // namespace efficientnet

@@ -3,6 +3,7 @@
 // (features.S.B.block.K..., classifier.1...), so torchvision checkpoints load one-to-one.
 #include <optional>
 #include <string>
+#include <utility>
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -31,18 +32,32 @@ struct ConvSettings {
     double bnMomentum;
 };
 
+// A convolution with its BatchNorm folded in, in fp32 on the CPU: what an engine outside LibTorch builds from.
+struct FoldedConv {
+    torch::Tensor weight;   // [out, in / groups, k, k], BN scale folded in
+    torch::Tensor bias;     // [out], BN shift folded in
+    int64_t stride = 1;
+    int64_t groups = 1;
+    bool activation = false;   // SiLU after the bias
+    bool tfSame = false;       // TensorFlow SAME padding, computed from the input size (strided convs only)
+    int64_t kernel() const { return weight.size(2); }
+    // Padding (begin, end) of one spatial dimension of `inSize` pixels.
+    std::pair<int64_t, int64_t> padding(int64_t inSize) const;
+};
+
 // torchvision's Conv2dNormActivation: conv "0" (no bias), BatchNorm "1", optional SiLU. With TensorFlow SAME
 // padding, a strided conv pads asymmetrically from the input size at run time (timm Conv2dSame).
 class ConvNormActivationImpl : public torch::nn::Module {
 public:
+    // The BatchNorm folded into the conv (w * g/sqrt(v+eps), b - m * g/sqrt(v+eps), computed in fp32).
+    FoldedConv folded() const;
     ConvNormActivationImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, bool activation,
                            const ConvSettings& settings);
     torch::Tensor forward(torch::Tensor x);
     // forward(x) + residual, which the CUDA inference form adds in the same pass as the bias.
     torch::Tensor forwardAdding(torch::Tensor x, const torch::Tensor& residual);
     bool addsResidualInPlace() const { return m_cudaEpilogue; }
-    // Folds the BatchNorm into the conv's weight and bias (w * g/sqrt(v+eps), b - m * g/sqrt(v+eps), computed in
-    // fp32) and keeps the folded pair on `device` in `dtype`; forward then runs one conv with bias.
+    // Keeps folded() on `device` in `dtype`; forward then runs one conv with bias.
     void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast);
 
 private:
@@ -67,6 +82,8 @@ public:
     // CUDA inference at batch 32 and more: the gate in three hand-written passes (cuda/fused_ops.h) from fp32
     // copies of fc1 and fc2, made here. Unless EFFICIENTNET_UNFUSED_SE=1 (for measuring against the unfused form).
     void prepareFusedGate(const torch::Device& device);
+    const torch::nn::Conv2d& fc1() const { return m_fc1; }
+    const torch::nn::Conv2d& fc2() const { return m_fc2; }
 
 private:
     torch::nn::Conv2d m_fc1{nullptr};
@@ -83,6 +100,8 @@ public:
     MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, double stochasticDepthProb,
                const ConvSettings& settings);
     torch::Tensor forward(torch::Tensor x);
+    const torch::nn::Sequential& block() const { return m_block; }
+    bool addsInput() const { return m_residual; }   // the residual: the block's last layer adds its input
 
 private:
     torch::nn::Sequential m_block{nullptr};
@@ -106,6 +125,9 @@ public:
     torch::Tensor forwardFeatures(torch::Tensor x);    // before pooling
     const VariantSpec& spec() const { return *m_spec; }
     const EfficientNetOptions& options() const { return m_options; }
+    // Stem, stages (of MBConv), head; then the classifier's Dropout and Linear: the layers, for other engines.
+    const torch::nn::Sequential& features() const { return m_features; }
+    const torch::nn::Sequential& classifier() const { return m_classifier; }
 
     // The inference form: eval mode, BatchNorm folded into the convolutions, parameters on `device` in `dtype`,
     // activations channels_last when asked. Call after the weights are loaded; the model is then for inference

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "engine/cpu/onednn_network.h"
 #include "engine/cuda_support.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/platform.h"
@@ -56,13 +57,27 @@ InferenceModel::InferenceModel(EfficientNet model, const InferenceOptions& optio
         cuda::enableAutotuning();
     else
         platform::retainFreedMemory();   // or each forward may page-fault its activations back in (platform.h)
+    if (!onCuda && options.directOneDnn && onednn::compiled()) {
+        m_model->eval();
+        m_cpuNetwork = std::make_unique<onednn::Network>(m_model);
+        return;
+    }
     m_model->prepareForInference(options.device, scalarType(options.precision), options.channelsLast);
+}
+
+std::string InferenceModel::backend() const
+{
+    if (m_cpuNetwork)
+        return onednn::version() + " (direct)";
+    return m_options.device.is_cuda() ? "LibTorch CUDA" : "LibTorch CPU";
 }
 
 InferenceModel::~InferenceModel() = default;
 
 torch::Tensor InferenceModel::eagerForward(const torch::Tensor& input)
 {
+    if (m_cpuNetwork)
+        return m_cpuNetwork->forward(input);
     return m_model->forward(input.to(scalarType(m_options.precision)));
 }
 

@@ -106,12 +106,33 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
     return x + residual;
 }
 
-void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast)
+FoldedConv ConvNormActivationImpl::folded() const
 {
     torch::NoGradGuard noGrad;
     const auto scale = m_bn->weight.to(torch::kFloat) / torch::sqrt(m_bn->running_var.to(torch::kFloat) + m_bn->options.eps());
-    auto weight = m_conv->weight.to(torch::kFloat) * scale.view({-1, 1, 1, 1});
-    const auto bias = m_bn->bias.to(torch::kFloat) - m_bn->running_mean.to(torch::kFloat) * scale;
+    FoldedConv f;
+    f.weight = (m_conv->weight.to(torch::kFloat) * scale.view({-1, 1, 1, 1})).cpu().contiguous();
+    f.bias = (m_bn->bias.to(torch::kFloat) - m_bn->running_mean.to(torch::kFloat) * scale).cpu().contiguous();
+    f.stride = m_conv->options.stride()->at(0);
+    f.groups = m_conv->options.groups();
+    f.activation = m_activation;
+    f.tfSame = m_dynamicSamePadding;
+    return f;
+}
+
+std::pair<int64_t, int64_t> FoldedConv::padding(int64_t inSize) const
+{
+    if (tfSame)
+        return samePadding(inSize, kernel(), stride);
+    return {(kernel() - 1) / 2, (kernel() - 1) / 2};
+}
+
+void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast)
+{
+    torch::NoGradGuard noGrad;
+    const FoldedConv f = folded();
+    auto weight = f.weight;
+    const auto& bias = f.bias;
     m_mkldnn = device.is_cpu() && dtype == torch::kFloat && at::hasMKLDNN();
     if (m_mkldnn) {
         const auto& o = m_conv->options;
