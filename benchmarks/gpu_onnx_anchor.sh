@@ -6,7 +6,8 @@
 # the issue's table was taken; to fit a short lease the three models run at the same time, each on its own pair
 # (siblings of those cores stay idle), so they share the L3 cache and memory bandwidth. Writes to $OUT:
 # machine.txt, export.log, build.log, anchor-MODEL.log and the tables in onnx_anchor.md.
-# Needs nlohmann-json's headers and CMake config carried in .device-carry/ (benchmarks/prepare_device_carry.sh).
+# Needs nlohmann-json's headers and CMake config carried in .device-carry/ (benchmarks/prepare_device_carry.sh), and for
+# the oneDNN engine the Debian prefix of benchmarks/prepare_gpu_desktop.sh (without it the engine runs through LibTorch).
 # Environment: MODELS, SECONDS_PER_CONFIG (timed seconds per configuration), DEADLINE (seconds after which a model's
 # job starts no new configuration), JOB_TIMEOUT (hard stop per job; the tables keep what was measured).
 set -euo pipefail
@@ -25,11 +26,21 @@ RUNNER=python TORCH_PYTHON=python3 bash "$root/benchmarks/onnx_anchor.sh" "$root
   --export-only > "$out/export.log" 2>&1 &
 export_pid=$!
 tp=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)")
+# The CPU engine's oneDNN: Debian 12's libdnnl, from the prefix benchmarks/prepare_gpu_desktop.sh carries, where
+# cmake/OneDnn.cmake finds it safe beside pip's LibTorch (its configure line says; configure.log keeps it).
+dnnl_prefix=$root/build-gpu-deps/dnnl
+if [ -f "$root/.device-carry/debian-prefix.tar.xz" ] && [ ! -d "$dnnl_prefix/usr" ]; then
+  mkdir -p "$dnnl_prefix"
+  tar -C "$dnnl_prefix" -xJf "$root/.device-carry/debian-prefix.tar.xz" --wildcards '*dnnl*' '*oneapi*'
+fi
+export LD_LIBRARY_PATH=$dnnl_prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if [ ! -f "$build/build.ninja" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$tp;$root/.device-carry" \
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$tp;$root/.device-carry;$dnnl_prefix/usr" \
     -DTORCH_CUDA_ARCH_LIST=9.0a -DEFFICIENTNET_WITH_QT=OFF -DEFFICIENTNET_WITH_OPENCV=OFF \
     -DEFFICIENTNET_WITH_DOWNLOAD=OFF -DEFFICIENTNET_WITH_PYTHON=OFF > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
 fi
+grep "CPU engine" "$out/configure.log" | tee -a "$out/machine.txt" || true
 SECONDS=0
 cmake --build "$build" -j "$(nproc)" --target efficientnet-bench > "$out/build.log" 2>&1 ||
   { grep -E -A3 "error|Error" "$out/build.log" | head -40; exit 1; }

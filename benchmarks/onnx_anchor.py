@@ -119,10 +119,13 @@ def engine_ms(args, model, batch, threads, warmup, iterations):
     then times the tensor path only). Returns (median ms, its header line)."""
     cmd = [args.bench, "--model", model, "--device", "cpu", "--precision", "fp32", "--threads", str(threads),
            "--batches", str(batch), "--only", "tensors", "--warmup", str(warmup), "--iterations", str(iterations)]
-    run = subprocess.run(cmd, capture_output=True, text=True)
+    # OMP_NUM_THREADS as well: where oneDNN's OpenMP is not LibTorch's (Debian's libdnnl beside pip's LibTorch, which
+    # bundles its own libgomp), --threads reaches only LibTorch's.
+    run = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
     if run.returncode != 0:
         raise RuntimeError(f"{shlex.join(cmd)} failed ({run.returncode}): {run.stderr.strip()}")
-    header = next((l for l in run.stdout.splitlines() if l.startswith("# efficientnet-bench")), "")
+    header = " ".join(l.lstrip("# ") for l in run.stdout.splitlines()
+                      if l.startswith("# efficientnet-bench") or l.startswith("# tensor path"))
     for line in run.stdout.splitlines():
         fields = line.split()
         if fields and fields[0] == "tensor":

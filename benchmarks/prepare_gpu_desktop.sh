@@ -6,7 +6,7 @@
 #   - debian-prefix.tar.xz: Debian 12's Qt 6 (runtime, headers, CMake files, moc/rcc/uic, the offscreen and xcb
 #     platform plugins), Xvfb with its keyboard data, a font, libjpeg/libpng/zlib/libtiff/libwebp for OpenCV (the
 #     formats the product opens with Debian's OpenCV), and libcurl +
-#     OpenSSL for the weights download, unpacked with dpkg -x (no maintainer scripts run) and stripped of
+#     OpenSSL for the weights download, oneDNN 2.6 for the CPU engine, unpacked with dpkg -x (no maintainer scripts run) and stripped of
 #     documentation and static libraries. Debian 12's libraries load on Ubuntu 24.04 (its glibc is newer); the
 #     script there drops every library Ubuntu already has, so only missing ones come from this prefix;
 #   - opencv-install.tar.xz: OpenCV 4.6.0 (the version Debian 12 packages) from Debian's archive, checked against its
@@ -40,7 +40,7 @@ packages=(
   libxkbfile1 libxmu6 libxpm4 libxrandr2 libxrender1 libxshmfence1 libxt6 libxxf86vm1 libzstd1 qt6-base-dev
   qmake6 qmake6-bin qt6-base-dev-tools qt6-qpa-plugins x11-xkb-utils xkb-data xserver-common xvfb zlib1g-dev
   libdeflate-dev libdeflate0 libjbig-dev libjbig0 liblerc-dev liblerc4 libtiff-dev libtiff6 libtiffxx6 libwebp-dev
-  libwebp7 libwebpdemux2 libwebpmux3 libzstd-dev
+  libwebp7 libwebpdemux2 libwebpmux3 libzstd-dev libdnnl2 libdnnl-dev
 )
 mkdir -p "$work/debs" "$work/prefix"
 (cd "$work/debs" && apt-get download "${packages[@]}" > /dev/null)

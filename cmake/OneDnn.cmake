@@ -2,11 +2,11 @@
 # to TRUE or FALSE. Needs Torch found first.
 #
 # AUTO takes oneDNN when its CMake package is found (Debian: libdnnl-dev; Windows: vcpkg's onednn) and it cannot
-# meet another oneDNN in the same process. On ELF systems a process holds one definition of each symbol: Debian's
-# LibTorch links the system's libdnnl.so.2 (the same library, so nothing clashes), while pip's and the official
-# LibTorch carry their own oneDNN inside libtorch_cpu.so, whose symbols would then answer some of our calls with
-# another version's code. So on Linux AUTO requires libtorch_cpu to list libdnnl as a dependency. Windows DLLs keep
-# their own symbols, so there a found oneDNN is enough.
+# meet another oneDNN in the same process. On ELF systems a process holds one definition of each exported symbol:
+# Debian's LibTorch links the system's libdnnl.so.2 (the same library, so nothing clashes); pip's and the official
+# LibTorch carry their own oneDNN inside libtorch_cpu.so, which is safe only if it keeps those symbols hidden (else
+# one oneDNN's calls would land in the other's code). So on Linux AUTO requires libtorch_cpu to list libdnnl as a
+# dependency or to export no dnnl_ symbol. Windows DLLs keep their own symbols, so there a found oneDNN is enough.
 set(EFFICIENTNET_ONEDNN FALSE)
 if(NOT EFFICIENTNET_WITH_ONEDNN STREQUAL "OFF")
   find_package(dnnl CONFIG QUIET)
@@ -17,11 +17,19 @@ if(NOT EFFICIENTNET_WITH_ONEDNN STREQUAL "OFF")
     get_filename_component(_torch_lib_dir "${TORCH_LIBRARY}" DIRECTORY)
     set(_torch_cpu "${_torch_lib_dir}/${CMAKE_SHARED_LIBRARY_PREFIX}torch_cpu${CMAKE_SHARED_LIBRARY_SUFFIX}")
     set(_needed "")
-    if(EXISTS "${_torch_cpu}" AND CMAKE_OBJDUMP)
+    set(_exported "unknown")
+    if(EXISTS "${_torch_cpu}" AND CMAKE_OBJDUMP AND CMAKE_NM)
       execute_process(COMMAND "${CMAKE_OBJDUMP}" -p "${_torch_cpu}" OUTPUT_VARIABLE _needed ERROR_QUIET)
+      if(NOT _needed MATCHES "NEEDED +libdnnl")
+        execute_process(COMMAND "${CMAKE_NM}" -D --defined-only "${_torch_cpu}" OUTPUT_VARIABLE _symbols
+                        ERROR_QUIET RESULT_VARIABLE _nm_result)
+        if(_nm_result EQUAL 0)
+          string(REGEX MATCH " [TW] dnnl_[a-z_]+" _exported "${_symbols}")
+        endif()
+      endif()
     endif()
-    if(NOT _needed MATCHES "NEEDED +libdnnl")
-      set(_onednn_reason "${_torch_cpu} does not link libdnnl (it carries its own oneDNN, which would clash)")
+    if(NOT _needed MATCHES "NEEDED +libdnnl" AND NOT _exported STREQUAL "")
+      set(_onednn_reason "${_torch_cpu} carries its own oneDNN and exports its symbols (${_exported}), which would clash")
     endif()
   endif()
   if(_onednn_reason STREQUAL "")
