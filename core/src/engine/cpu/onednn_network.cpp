@@ -44,6 +44,8 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
 constexpr size_t kMaxPlans = 4;   // input sizes kept; the classifier uses one, tests a few
+constexpr memory::dim kLongestSum = 1024;   // pixels a mean sums in one run (globalAverage)
+constexpr memory::dim kLargestTile = 16;
 
 struct SqueezeWeights {
     torch::Tensor w1, b1, w2, b2;   // fc1 [squeezed, C], fc2 [C, squeezed], fp32
@@ -217,14 +219,32 @@ public:
     }
 
 private:
+    // The per-channel mean of a map. oneDNN's pooling sums a window in order, in fp32: over a large map (B6's first
+    // stage: 264x264) that loses more than torchvision's mean, which sums in blocks. So a large map is first averaged
+    // in tiles of k x k (the largest k up to 16 that divides both sides), then the tile means are averaged: the same
+    // mean, summed in two shorter runs.
     memory globalAverage(const memory& x)
     {
-        const auto d = dimsOf(x);
-        const auto pd = averageDesc(m_engine, x.get_desc(), memory::desc({d[0], d[1], 1, 1}, kF32, m_activations),
-                                    {d[2], d[3]});
-        memory means(pd.dst_desc(), m_engine);
-        add(dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, means}}, pd.impl_info_str());
-        return means;
+        memory source = x;
+        auto d = dimsOf(x);
+        if (d[2] * d[3] > kLongestSum) {
+            for (memory::dim k = kLargestTile; k > 1; --k) {
+                if (d[2] % k != 0 || d[3] % k != 0)
+                    continue;
+                source = average(x, {k, k}, {d[0], d[1], d[2] / k, d[3] / k});
+                d = dimsOf(source);
+                break;
+            }
+        }
+        return average(source, {d[2], d[3]}, {d[0], d[1], 1, 1});
+    }
+
+    memory average(const memory& x, const memory::dims& kernel, const memory::dims& out)
+    {
+        const auto pd = averageDesc(m_engine, x.get_desc(), memory::desc(out, kF32, m_activations), kernel);
+        memory result(pd.dst_desc(), m_engine);
+        add(dnnl::pooling_forward(pd), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DST, result}}, pd.impl_info_str());
+        return result;
     }
 
     // src [1, in] -> [1, out] with bias and an optional activation; into `into`'s first `out` floats when given.
