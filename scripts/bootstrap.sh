@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libtorch-dev nlohmann-json3-dev libopencv-dev
   libdnnl-dev   # the CPU engine's oneDNN, the one Debian's LibTorch links (core/src/engine/cpu)
+  ocl-icd-opencl-dev   # Debian's oneDNN CMake package requires OpenCL (its GPU runtime) to load at all
   libcurl4-openssl-dev libssl-dev   # efficientnet-cli download (optional: the build goes on without them)
   qt6-base-dev
   qt6-multimedia-dev   # names the cameras in the desktop app (optional: without it the box offers indices)
