@@ -1,5 +1,7 @@
 // Image decoding applies EXIF orientation and refuses bad files with a message naming them; preprocessing gives
 // the reference transform's geometry and normalisation.
+#include <cstring>
+
 #include <torch/torch.h>
 
 #include <QtTest/QtTest>
@@ -16,6 +18,8 @@
 #include "efficientnet/errors.h"
 #include "efficientnet/imaging.h"
 #include "efficientnet/preprocess.h"
+#include "engine/frame_plan.h"
+#include "imaging/pillow_resize.h"
 #include "test_support.h"
 
 using namespace efficientnet;
@@ -24,6 +28,44 @@ using efficientnet::test::resourcesPath;
 
 class TestImaging : public QObject {
     Q_OBJECT
+
+    static void loadPillowCase(const QJsonObject& pillowCase, Image& image, Preprocessing& p, torch::Tensor& want)
+    {
+        const QString dir = QString(EFFICIENTNET_PILLOW_DIR) + "/";
+        QFile rgb(dir + pillowCase["image"].toString());
+        QVERIFY(rgb.open(QIODevice::ReadOnly));
+        const QByteArray bytes = rgb.readAll();
+        image.width = pillowCase["width"].toInt();
+        image.height = pillowCase["height"].toInt();
+        QCOMPARE(bytes.size(), image.width * image.height * 3);
+        image.rgb.assign(bytes.begin(), bytes.end());
+        p.cropSize = pillowCase["crop"].toInt();
+        p.resizeSize = pillowCase["resize"].toInt();
+        p.interpolation = pillowCase["interpolation"].toString() == "bicubic" ? Interpolation::Bicubic
+                                                                              : Interpolation::Bilinear;
+        p.resizeMode = pillowCase["mode"].toString() == "squash" ? ResizeMode::Squash : ResizeMode::ShorterSide;
+        for (int c = 0; c < 3; ++c) {
+            p.mean[c] = static_cast<float>(pillowCase["mean"].toArray()[c].toDouble());
+            p.std[c] = static_cast<float>(pillowCase["std"].toArray()[c].toDouble());
+        }
+        const std::vector<float> expected =
+            efficientnet::test::readFloats((dir + pillowCase["expected"].toString()).toStdString());
+        want = torch::from_blob(const_cast<float*>(expected.data()), {3, p.cropSize, p.cropSize}).clone();
+    }
+
+    // One level of one channel is 1/255/std ~ 0.017: anything above float rounding is a wrong pixel.
+    static bool sameValues(const torch::Tensor& got, const torch::Tensor& want)
+    {
+        return (got - want).abs().gt(1e-6).sum().item<int64_t>() == 0;
+    }
+
+    static QString differences(const torch::Tensor& got, const torch::Tensor& want)
+    {
+        return QString("%1 of %2 values differ, max |diff| %3")
+            .arg((got - want).abs().gt(1e-6).sum().item<int64_t>())
+            .arg(want.numel())
+            .arg((got - want).abs().max().item<float>());
+    }
 
 private Q_SLOTS:
     void exifOrientationIsApplied()
@@ -92,35 +134,57 @@ private Q_SLOTS:
     void preprocessingEqualsTorchvisionOnPil()
     {
         QFETCH(QJsonObject, pillowCase);
-        const QString dir = QString(EFFICIENTNET_PILLOW_DIR) + "/";
-        QFile rgb(dir + pillowCase["image"].toString());
-        QVERIFY(rgb.open(QIODevice::ReadOnly));
-        const QByteArray bytes = rgb.readAll();
         Image image;
-        image.width = pillowCase["width"].toInt();
-        image.height = pillowCase["height"].toInt();
-        QCOMPARE(bytes.size(), image.width * image.height * 3);
-        image.rgb.assign(bytes.begin(), bytes.end());
         Preprocessing p{};
-        p.cropSize = pillowCase["crop"].toInt();
-        p.resizeSize = pillowCase["resize"].toInt();
-        p.interpolation = pillowCase["interpolation"].toString() == "bicubic" ? Interpolation::Bicubic
-                                                                              : Interpolation::Bilinear;
-        p.resizeMode = pillowCase["mode"].toString() == "squash" ? ResizeMode::Squash : ResizeMode::ShorterSide;
-        for (int c = 0; c < 3; ++c) {
-            p.mean[c] = static_cast<float>(pillowCase["mean"].toArray()[c].toDouble());
-            p.std[c] = static_cast<float>(pillowCase["std"].toArray()[c].toDouble());
-        }
-        const std::vector<float> expected = efficientnet::test::readFloats((dir + pillowCase["expected"].toString()).toStdString());
-        const auto want = torch::from_blob(const_cast<float*>(expected.data()), {3, p.cropSize, p.cropSize});
+        torch::Tensor want;
+        loadPillowCase(pillowCase, image, p, want);
         const auto got = preprocess(image, p);
         QCOMPARE(got.sizes().vec(), want.sizes().vec());
-        // One level of one channel is 1/255/std ~ 0.017: anything above float rounding is a wrong pixel.
-        const auto wrong = (got - want).abs().gt(1e-6).sum().item<int64_t>();
-        QVERIFY2(wrong == 0, qPrintable(QString("%1 of %2 values differ, max |diff| %3")
-                                            .arg(wrong)
-                                            .arg(want.numel())
-                                            .arg((got - want).abs().max().item<float>())));
+        QVERIFY2(sameValues(got, want), qPrintable(differences(got, want)));
+    }
+
+    // The GPU's preprocessing (engine/cuda/frame_preprocess.cu) run here: the same plan (the window of the frame that
+    // is uploaded, Pillow's tables), the same per-sample functions, in the kernels' order. On the GPU machine
+    // test_cuda checks the kernels against preprocess(); here every Pillow case checks the arithmetic they run.
+    void gpuPreprocessingArithmeticEqualsTorchvisionOnPil_data() { preprocessingEqualsTorchvisionOnPil_data(); }
+
+    void gpuPreprocessingArithmeticEqualsTorchvisionOnPil()
+    {
+        QFETCH(QJsonObject, pillowCase);
+        Image image;
+        Preprocessing p{};
+        torch::Tensor want;
+        loadPillowCase(pillowCase, image, p, want);
+        const FramePlan plan = planFrames(image.height, image.width, p, torch::kCPU);
+        QVERIFY(plan.left >= 0 && plan.top >= 0 && plan.left + plan.width <= image.width &&
+                plan.top + plan.height <= image.height);
+        std::vector<std::uint8_t> window(static_cast<size_t>(plan.width) * plan.height * 3);
+        for (int y = 0; y < plan.height; ++y)
+            std::memcpy(&window[static_cast<size_t>(y) * plan.width * 3],
+                        &image.rgb[(static_cast<size_t>(plan.top + y) * image.width + plan.left) * 3],
+                        static_cast<size_t>(plan.width) * 3);
+        const int columnRow = 2 + plan.columnTaps, rowRow = 2 + plan.rowTaps;
+        const auto cropWidth = static_cast<int>(plan.columns.numel() / columnRow);
+        const auto cropHeight = static_cast<int>(plan.rows.numel() / rowRow);
+        const int* columns = plan.columns.data_ptr<int>();
+        const int* rows = plan.rows.data_ptr<int>();
+        std::vector<std::uint8_t> middle(static_cast<size_t>(plan.height) * cropWidth * 3);   // horizontalKernel
+        for (int y = 0; y < plan.height; ++y)
+            for (int x = 0; x < cropWidth; ++x)
+                for (int c = 0; c < 3; ++c)
+                    middle[(static_cast<size_t>(y) * cropWidth + x) * 3 + c] = imaging::resampleSample(
+                        &window[static_cast<size_t>(y) * plan.width * 3 + c], 3, plan.left, columns + x * columnRow);
+        auto got = torch::empty({3, cropHeight, cropWidth});   // verticalKernel
+        auto out = got.accessor<float, 3>();
+        for (int y = 0; y < cropHeight; ++y)
+            for (int x = 0; x < cropWidth; ++x)
+                for (int c = 0; c < 3; ++c)
+                    out[c][y][x] = imaging::normaliseByte(
+                        imaging::resampleSample(&middle[static_cast<size_t>(x) * 3 + c], static_cast<std::ptrdiff_t>(cropWidth) * 3,
+                                                plan.top, rows + y * rowRow),
+                        p.mean[static_cast<size_t>(c)], p.std[static_cast<size_t>(c)]);
+        QCOMPARE(got.sizes().vec(), want.sizes().vec());
+        QVERIFY2(sameValues(got, want), qPrintable(differences(got, want)));
     }
 
     // The header probe reads the same size as the decoder, in every format the product opens: a limit of exactly

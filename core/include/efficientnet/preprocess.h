@@ -12,7 +12,8 @@ namespace efficientnet {
 torch::Tensor preprocess(const Image& image, const Preprocessing& preprocessing);
 
 // The same for a batch of equally sized uint8 NHWC RGB frames on any device (the GPU input path): float32
-// [N, 3, crop, crop] on the frames' device.
+// [N, 3, crop, crop] on the frames' device, equal to preprocess() of each frame to the last bit (on CUDA, kernels
+// that run Pillow's fixed-point arithmetic, engine/cuda/frame_preprocess.cu).
 torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& preprocessing);
 
 } // namespace efficientnet

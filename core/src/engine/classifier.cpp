@@ -1,13 +1,17 @@
 #include "efficientnet/classifier.h"
 
+#include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 
+#include <ATen/Parallel.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
 #include "engine/cuda_support.h"
+#include "engine/frame_plan.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/inference.h"
 #include "efficientnet/model.h"
@@ -46,8 +50,44 @@ Precision choosePrecision(const std::string& precision, const torch::Device& dev
 }
 
 constexpr int64_t kUploadChunks = 4;   // host copy of chunk k+1 overlaps the device copy of chunk k
+constexpr size_t kMaxFramePlans = 32;   // frame sizes whose preprocessing tables are kept on the device
 
-size_t pixelBytes(const Image& image) { return static_cast<size_t>(image.width) * image.height * 3; }
+size_t windowBytes(const FramePlan& plan) { return static_cast<size_t>(plan.width) * plan.height * 3; }
+
+// body(i) for every i in [first, last), spread over LibTorch's inter-op thread pool and the calling thread, as many
+// workers as LibTorch's thread setting; returns when all are done. Not at::parallel_for: its OpenMP loop is inline in
+// LibTorch's headers, so in a file compiled without OpenMP (as ours are) it runs on the calling thread alone, which
+// made the upload of 256 camera frames take 29-38 ms at one thread's copying speed.
+void onWorkers(int64_t first, int64_t last, const std::function<void(int64_t)>& body)
+{
+    const int64_t workers = std::clamp<int64_t>(at::get_num_threads(), 1, std::max<int64_t>(last - first, 1));
+    const auto share = [&](int64_t worker) {
+        for (int64_t i = first + worker; i < last; i += workers)
+            body(i);
+    };
+    std::mutex mutex;
+    std::condition_variable done;
+    int64_t running = workers - 1;
+    for (int64_t worker = 1; worker < workers; ++worker)
+        at::launch([&, worker] {
+            share(worker);
+            std::lock_guard lock(mutex);
+            if (--running == 0)
+                done.notify_one();
+        });
+    share(0);
+    std::unique_lock lock(mutex);
+    done.wait(lock, [&] { return running == 0; });
+}
+
+// The plan's window of an image, row by row, into `out` (rows back to back).
+void copyWindow(const Image* image, const FramePlan& plan, std::uint8_t* out)
+{
+    const size_t rowBytes = static_cast<size_t>(plan.width) * 3;
+    const std::uint8_t* in = image->rgb.data() + (static_cast<size_t>(plan.top) * image->width + plan.left) * 3;
+    for (int y = 0; y < plan.height; ++y, in += static_cast<size_t>(image->width) * 3, out += rowBytes)
+        std::memcpy(out, in, rowBytes);
+}
 
 } // namespace
 
@@ -72,6 +112,7 @@ struct Classifier::Impl {
     std::vector<std::string> labels;
     std::string weights;
     torch::Tensor pinned;          // reused host staging buffer for uploads (grows, never shrinks)
+    std::map<std::pair<int, int>, FramePlan> plans;   // by image height and width (CUDA)
     std::mutex mutex;
 
     BatchResult classifyFitting(const std::vector<const Image*>& images, int topk);
@@ -80,59 +121,76 @@ struct Classifier::Impl {
     torch::Tensor preprocessOnHost(const std::vector<const Image*>& images);
 };
 
-// CUDA input path: all pixels into one pinned buffer, one asynchronous copy on the engine's stream, then
-// resize/crop/normalise on the GPU, one batched call per distinct frame size.
+// CUDA input path: of each image only the window its crop reads (frame_plan.h) goes into one pinned buffer, equally
+// sized images back to back; asynchronous copies on the engine's stream, then Pillow's resize, the crop and the
+// normalisation on the GPU, one call per distinct image size.
 torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times)
 {
+    struct Group {
+        const FramePlan* plan = nullptr;
+        std::vector<int64_t> members;   // indices into images, ascending
+        size_t offset = 0;              // of the first window in the upload
+    };
+    std::map<std::pair<int, int>, Group> bySize;
+    for (size_t i = 0; i < images.size(); ++i)
+        bySize[{images[i]->height, images[i]->width}].members.push_back(static_cast<int64_t>(i));
+    if (plans.size() + bySize.size() > kMaxFramePlans)
+        plans.clear();   // photos of many sizes: the tables are cheap to make again
+    struct Window {
+        const Image* image;
+        const FramePlan* plan;
+        size_t offset;
+    };
+    std::vector<Window> windows;   // in upload order
     size_t total = 0;
-    for (const auto* image : images)
-        total += pixelBytes(*image);
+    for (auto& [size, group] : bySize) {
+        auto found = plans.find(size);
+        if (found == plans.end())
+            found = plans.emplace(size, planFrames(size.first, size.second, preprocessing, device)).first;
+        group.plan = &found->second;
+        group.offset = total;
+        for (const auto i : group.members) {
+            windows.push_back({images[static_cast<size_t>(i)], group.plan, total});
+            total += windowBytes(*group.plan);
+        }
+    }
     if (!pinned.defined() || static_cast<size_t>(pinned.numel()) < total)
         pinned = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
     cuda::StageClock clock(true);
-    std::vector<size_t> offsets;
-    size_t offset = 0;
-    for (const auto* image : images) {
-        offsets.push_back(offset);
-        offset += pixelBytes(*image);
-    }
     // One thread copies ~10 GB/s, far below what the copy engine takes from pinned memory: images are copied in
     // parallel, and in a few chunks, each sent to the device asynchronously while the host fills the next one.
     auto* base = pinned.data_ptr<std::uint8_t>();
     const auto onDevice = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).device(device));
-    const auto count = static_cast<int64_t>(images.size());
+    const auto count = static_cast<int64_t>(windows.size());
     const int64_t chunks = std::min(kUploadChunks, count);
     for (int64_t c = 0; c < chunks; ++c) {
         const int64_t first = count * c / chunks, last = count * (c + 1) / chunks;
-        at::parallel_for(first, last, 1, [&](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i)
-                std::memcpy(base + offsets[i], images[i]->rgb.data(), pixelBytes(*images[i]));
+        onWorkers(first, last, [&](int64_t i) {
+            const auto& w = windows[static_cast<size_t>(i)];
+            copyWindow(w.image, *w.plan, base + w.offset);
         });
-        const auto from = static_cast<int64_t>(offsets[first]);
-        const auto to = last < count ? static_cast<int64_t>(offsets[last]) : static_cast<int64_t>(total);
+        const auto from = static_cast<int64_t>(windows[static_cast<size_t>(first)].offset);
+        const auto to = last < count ? static_cast<int64_t>(windows[static_cast<size_t>(last)].offset) : static_cast<int64_t>(total);
         onDevice.narrow(0, from, to - from).copy_(pinned.narrow(0, from, to - from), /*non_blocking=*/true);
     }
     clock.mark();
 
-    const auto& p = preprocessing;
-    std::map<std::pair<int, int>, std::vector<int64_t>> groups;   // equally sized frames, preprocessed in one call
-    for (size_t i = 0; i < images.size(); ++i)
-        groups[{images[i]->height, images[i]->width}].push_back(static_cast<int64_t>(i));
+    const auto windowsOf = [&](const Group& group) {
+        const auto& plan = *group.plan;
+        const auto n = static_cast<int64_t>(group.members.size());
+        return onDevice.narrow(0, static_cast<int64_t>(group.offset), n * static_cast<int64_t>(windowBytes(plan)))
+            .view({n, plan.height, plan.width, 3});
+    };
     torch::Tensor batch;
-    if (groups.size() == 1) {
-        // A camera's frames: they lie back to back in the upload, so they are one NHWC tensor as they are.
-        batch = preprocessBatch(onDevice.view({static_cast<int64_t>(images.size()), images[0]->height, images[0]->width, 3}), p);
+    if (bySize.size() == 1) {
+        // A camera's frames: one size, in order.
+        batch = preprocessWindows(windowsOf(bySize.begin()->second), *bySize.begin()->second.plan, preprocessing);
     } else {
-        batch = torch::empty({static_cast<int64_t>(images.size()), 3, p.cropSize, p.cropSize},
+        batch = torch::empty({static_cast<int64_t>(images.size()), 3, preprocessing.cropSize, preprocessing.cropSize},
                              torch::TensorOptions().device(device));
-        for (const auto& [size, members] : groups) {
-            std::vector<torch::Tensor> frames;
-            for (const auto i : members)
-                frames.push_back(onDevice.narrow(0, static_cast<int64_t>(offsets[i]), static_cast<int64_t>(pixelBytes(*images[i])))
-                                     .view({size.first, size.second, 3}));
-            const auto processed = preprocessBatch(torch::stack(frames), p);
-            for (size_t k = 0; k < members.size(); ++k)
-                batch[members[k]].copy_(processed[static_cast<int64_t>(k)]);
+        for (const auto& [size, group] : bySize) {
+            const auto index = torch::tensor(group.members, torch::kLong).to(device, /*non_blocking=*/false);
+            batch.index_copy_(0, index, preprocessWindows(windowsOf(group), *group.plan, preprocessing));
         }
     }
     clock.mark();

@@ -13,7 +13,7 @@ namespace efficientnet::imaging {
 namespace {
 
 constexpr int kChannels = 3;
-constexpr int kPrecisionBits = 32 - 8 - 2;   // Pillow's PRECISION_BITS
+constexpr int kPrecisionBits = kPillowPrecisionBits;
 constexpr int kMaxByte = 255;
 
 double bilinearFilter(double x)
@@ -76,6 +76,8 @@ public:
             m_bounds[static_cast<size_t>(xx) * 2 + 1] = std::max(xmax, 0);
         }
     }
+
+    int size() const { return m_size; }
 
     Taps at(int index) const
     {
@@ -170,6 +172,37 @@ std::vector<std::uint8_t> resizeAndCropLikePillow(const std::uint8_t* rgb, int w
         }
     }
     return result;
+}
+
+ResampleTable pillowResampleTable(int inSize, int outSize, int firstOutput, int outputs, Interpolation interpolation)
+{
+    if (inSize < 1 || outSize < 1 || outputs < 1 || firstOutput < 0 || firstOutput + outputs > outSize)
+        throw std::invalid_argument("pillowResampleTable: outputs " + std::to_string(firstOutput) + "+" +
+                                    std::to_string(outputs) + " of " + std::to_string(outSize));
+    ResampleTable r;
+    if (inSize == outSize) {
+        r.taps = 1;
+        r.firstInput = firstOutput;
+        r.endInput = firstOutput + outputs;
+        for (int i = firstOutput; i < firstOutput + outputs; ++i)
+            r.table.insert(r.table.end(), {i, 1, 1 << kPrecisionBits});
+        return r;
+    }
+    const Coefficients coefficients(inSize, outSize, interpolation);
+    r.taps = coefficients.size();
+    r.firstInput = inSize;
+    r.endInput = 0;
+    r.table.reserve(static_cast<size_t>(outputs) * static_cast<size_t>(2 + r.taps));
+    for (int i = firstOutput; i < firstOutput + outputs; ++i) {
+        const Taps t = coefficients.at(i);
+        r.firstInput = std::min(r.firstInput, t.first);
+        r.endInput = std::max(r.endInput, t.first + t.count);
+        r.table.push_back(t.first);
+        r.table.push_back(t.count);
+        r.table.insert(r.table.end(), t.weights, t.weights + r.taps);
+    }
+    r.endInput = std::max(r.endInput, r.firstInput);
+    return r;
 }
 
 } // namespace efficientnet::imaging
