@@ -57,7 +57,9 @@ size_t windowBytes(const FramePlan& plan) { return static_cast<size_t>(plan.widt
 // body(i) for every i in [first, last), spread over LibTorch's inter-op thread pool and the calling thread, as many
 // workers as LibTorch's thread setting; returns when all are done. Not at::parallel_for: its OpenMP loop is inline in
 // LibTorch's headers, so in a file compiled without OpenMP (as ours are) it runs on the calling thread alone, which
-// made the upload of 256 camera frames take 29-38 ms at one thread's copying speed.
+// made the upload of 256 camera frames take 29-38 ms at one thread's copying speed. It waits for the pool's tasks, so
+// it must not be called from a task of that pool (the app, the console tool and the bench call it from their own
+// threads).
 void onWorkers(int64_t first, int64_t last, const std::function<void(int64_t)>& body)
 {
     const int64_t workers = std::clamp<int64_t>(at::get_num_threads(), 1, std::max<int64_t>(last - first, 1));
@@ -157,8 +159,9 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Imag
     if (!pinned.defined() || static_cast<size_t>(pinned.numel()) < total)
         pinned = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
     cuda::StageClock clock(true);
-    // One thread copies ~10 GB/s, far below what the copy engine takes from pinned memory: images are copied in
-    // parallel, and in a few chunks, each sent to the device asynchronously while the host fills the next one.
+    // One thread copies 3.5 GB/s into pinned memory on the H200 machine, 16 threads 37 GB/s, the copy engine takes 55
+    // (benchmarks/upload_bandwidth.py): windows are copied in parallel, and in a few chunks, each sent to the device
+    // asynchronously while the host fills the next one.
     auto* base = pinned.data_ptr<std::uint8_t>();
     const auto onDevice = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).device(device));
     const auto count = static_cast<int64_t>(windows.size());

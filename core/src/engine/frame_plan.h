@@ -9,8 +9,6 @@
 namespace efficientnet {
 
 struct FramePlan {
-    int frameWidth = 0;
-    int frameHeight = 0;
     int left = 0;     // the window of the frame the crop reads
     int top = 0;
     int width = 0;

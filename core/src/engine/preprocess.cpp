@@ -74,8 +74,6 @@ FramePlan planFrames(int height, int width, const Preprocessing& p, const torch:
     const auto rows = imaging::pillowResampleTable(height, static_cast<int>(g.height), static_cast<int>(g.top),
                                                    p.cropSize, p.interpolation);
     FramePlan plan;
-    plan.frameWidth = width;
-    plan.frameHeight = height;
     plan.left = columns.firstInput;
     plan.top = rows.firstInput;
     plan.width = columns.endInput - columns.firstInput;
