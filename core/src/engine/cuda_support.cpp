@@ -1,6 +1,8 @@
 #include "engine/cuda_support.h"
 
 #include <chrono>
+#include <iterator>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -23,6 +25,45 @@ namespace efficientnet::cuda {
 
 namespace {
 constexpr int kGraphWarmupRuns = 3;   // cuDNN picks its algorithms before capture, as PyTorch's docs advise
+
+// Streams this process took from LibTorch's pool and no longer uses, kept to be handed out again. cuBLAS and cuBLASLt
+// get from LibTorch a workspace for each stream they run on (32 MiB each on Hopper) that is kept until the process
+// ends, and the pool hands out its 32 streams in turn: with a fresh pool stream for every model and every graph
+// capture, each model switch in the app left workspaces behind on streams not seen before, until all 32 had them
+// (issue 16: device memory grew by 446, then 230, then 58 MiB over three cycles of nine switches). A stream given
+// back here is the next one taken, so a model that replaces another runs on its streams.
+std::mutex g_idleStreamsMutex;
+std::vector<c10::cuda::CUDAStream> g_idleStreams;
+
+c10::cuda::CUDAStream takeStream(c10::DeviceIndex device)
+{
+    {
+        std::lock_guard lock(g_idleStreamsMutex);
+        for (auto it = g_idleStreams.rbegin(); it != g_idleStreams.rend(); ++it)
+            if (it->device_index() == device) {
+                const auto stream = *it;
+                g_idleStreams.erase(std::next(it).base());
+                return stream;
+            }
+    }
+    return c10::cuda::getStreamFromPool(false, device);
+}
+
+// Work still queued on the stream stays ordered before whatever its next user queues.
+void giveBackStream(const c10::cuda::CUDAStream& stream)
+{
+    std::lock_guard lock(g_idleStreamsMutex);
+    g_idleStreams.push_back(stream);
+}
+
+// A stream taken for the scope of one task (a graph capture).
+struct LeasedStream {
+    explicit LeasedStream(c10::DeviceIndex device) : stream(takeStream(device)) {}
+    ~LeasedStream() { giveBackStream(stream); }
+    LeasedStream(const LeasedStream&) = delete;
+    LeasedStream& operator=(const LeasedStream&) = delete;
+    c10::cuda::CUDAStream stream;
+};
 } // namespace
 
 bool compiled() { return true; }
@@ -54,7 +95,7 @@ AllocatorCounters allocatorCounters(int device)
 {
     const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
     // Index 0 is StatType::AGGREGATE in LibTorch 1.x and 2.x alike (2.x moved the enum to another namespace).
-    return {stats.segment[0].allocated, stats.allocation[0].allocated};
+    return {stats.segment[0].allocated, stats.allocation[0].allocated, stats.reserved_bytes[0].current};
 }
 
 std::int64_t deviceMemoryInUse(int device)
@@ -97,11 +138,8 @@ std::string deviceName(int device)
 struct Stream::Impl {
     c10::cuda::CUDAStream stream;
 };
-Stream::Stream(int device)
-    : m_impl(std::make_unique<Impl>(Impl{c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device))}))
-{
-}
-Stream::~Stream() = default;
+Stream::Stream(int device) : m_impl(std::make_unique<Impl>(Impl{takeStream(static_cast<c10::DeviceIndex>(device))})) {}
+Stream::~Stream() { giveBackStream(m_impl->stream); }
 void Stream::synchronize() { m_impl->stream.synchronize(); }
 
 struct StreamScope::Impl {
@@ -162,7 +200,8 @@ GraphForward::GraphForward(const Forward& forward, const torch::Tensor& exampleI
     auto& d = *m_impl;
     d.input = exampleInput.clone();
     // Capture must run on a side stream; warm-up runs there too so that the captured kernels are the tuned ones.
-    auto stream = c10::cuda::getStreamFromPool(false, exampleInput.device().index());
+    LeasedStream leased(exampleInput.device().index());
+    auto& stream = leased.stream;
     stream.synchronize();
     c10::cuda::getCurrentCUDAStream().synchronize();
     {

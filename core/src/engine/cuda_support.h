@@ -14,7 +14,8 @@ namespace efficientnet::cuda {
 bool compiled();                 // this build links a CUDA LibTorch
 bool available();                // compiled() and a device is present
 
-// The engine's own CUDA stream (from LibTorch's pool) and a scope that makes it current on the calling thread.
+// The engine's own CUDA stream and a scope that makes it current on the calling thread. Streams come from LibTorch's
+// pool and go back to this process's idle list when dropped, to be reused (cuda_support.cpp says why).
 class Stream {
 public:
     explicit Stream(int device);
@@ -69,10 +70,11 @@ private:
 };
 
 // LibTorch's CUDA caching allocator on a device, counted since the process started: blocks of memory taken from
-// the driver (cudaMalloc calls) and tensor allocations it served. Zeros without CUDA.
+// the driver (cudaMalloc calls) and tensor allocations it served; and the bytes it holds now. Zeros without CUDA.
 struct AllocatorCounters {
     std::int64_t driverAllocations = 0;
     std::int64_t tensorAllocations = 0;
+    std::int64_t reservedBytes = 0;
 };
 AllocatorCounters allocatorCounters(int device);
 // The allocator's peak of bytes allocated to tensors on the current device since the last reset; 0 without CUDA.
