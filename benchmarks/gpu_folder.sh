@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # On the GPU machine, after benchmarks/gpu_desktop.sh's build stage (issue 16, point 3): folder classification on the
-# GPU. efficientnet-cli classify --device cuda (B0, fp16 by default there; decoding on every core) against
+# GPU. efficientnet-cli classify --device cuda (B0, fp16 by default there; decoding on every core, and with
+# --decode gpu on the GPU's hardware JPEG decoder) against
 # benchmarks/folder_torch_gpu.py in its two modes (DataLoader workers; nvJPEG on the GPU), on the same photos and the
 # same weights, alternated, ROUNDS rounds. Wall time of each whole command, model load included.
 #   COUNT photos (default 3000), LONG_SIDE (default 1280,1920: webcam to downsized-phone sizes), ROUNDS (2).
@@ -38,6 +39,9 @@ timed() {   # label, command...: wall time of the whole command
 for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
   timed "efficientnet-cli classify --device cuda" "$cli" classify --device cuda --model efficientnet_b0 \
     --weights "$work/b0.pth" --no-progress --csv "$work/out.csv" "$work/photos"
+  timed "efficientnet-cli classify --device cuda --decode gpu" "$cli" classify --device cuda --decode gpu \
+    --model efficientnet_b0 --weights "$work/b0.pth" --no-progress --csv "$work/out_gpu.csv" "$work/photos"
+  grep -h "^note" "$work/stderr" || true
   timed "torch DataLoader ($(nproc) workers) fp16 channels_last" python3 "$root/benchmarks/folder_torch_gpu.py" \
     --mode dataloader --weights "$work/b0.pth" "$work/photos"
   timed "torch nvJPEG decode_jpeg on the GPU fp16 channels_last" python3 "$root/benchmarks/folder_torch_gpu.py" \
@@ -46,10 +50,13 @@ done 2>&1 | tee -a "$out/folder.log"
 # The CLI's answers against the DataLoader script's (the reference transform on both sides; fp16 on both).
 python3 "$root/benchmarks/folder_torch_gpu.py" --mode dataloader --weights "$work/b0.pth" --print "$work/photos" \
   > "$work/torch_top.txt" 2> /dev/null
-python3 - "$work/out.csv" "$work/torch_top.txt" <<'PY' | tee -a "$out/folder.log"
+python3 - "$work/torch_top.txt" "$work/out.csv" "$work/out_gpu.csv" <<'PY' | tee -a "$out/folder.log"
 import csv, os, sys
-torch_top = {l.split()[0]: int(l.split("[")[1].split(",")[0]) for l in open(sys.argv[2])}
-rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["rank"] == "1"]
-same = sum(1 for r in rows if torch_top.get(os.path.basename(r["path"])) == int(r["index"]))
-print(f"top-1 agreement with the torch script (fp16 both, random weights): {same} of {len(rows)}")
+torch_top = {l.split()[0]: int(l.split("[")[1].split(",")[0]) for l in open(sys.argv[1])}
+for label, path in (("CPU decoding", sys.argv[2]), ("--decode gpu", sys.argv[3])):
+    if not os.path.exists(path):
+        continue
+    rows = [r for r in csv.DictReader(open(path)) if r["rank"] == "1"]
+    same = sum(1 for r in rows if torch_top.get(os.path.basename(r["path"])) == int(r["index"]))
+    print(f"top-1 agreement of the CLI ({label}) with the torch script (fp16 both, random weights): {same} of {len(rows)}")
 PY

@@ -20,10 +20,21 @@ struct FileResult {
 struct BatchOptions {
     int batchSize = 8;
     int decodeThreads = 2;
+    bool gpuDecode = false;   // JPEGs to the classifier's GPU decoder (Classifier::classifyJpegs), the rest as usual
+};
+
+// Where the calling thread's time went, in seconds: waiting for files to be decoded (or read), in the classifier
+// (its stages as the classifier times them: on CUDA, GPU time), and handing results on (writing them out).
+struct BatchTimes {
+    double waitingSeconds = 0;
+    double classifyingSeconds = 0;
+    double handingOnSeconds = 0;
+    StageTimes stages;   // sums over the batches
+    std::size_t batches = 0;
 };
 
 // onResult is called on the calling thread, once per file, in the order of `files`.
-void classifyFiles(Classifier& classifier, const std::vector<std::string>& files, int topk, const BatchOptions& options,
+BatchTimes classifyFiles(Classifier& classifier, const std::vector<std::string>& files, int topk, const BatchOptions& options,
                    const std::function<void(const FileResult&)>& onResult);
 
 } // namespace efficientnet::cli

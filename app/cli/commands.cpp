@@ -7,6 +7,8 @@
 #include <iomanip>
 #include <iostream>
 #include <optional>
+#include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +65,21 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
         files.insert(files.end(), found.begin(), found.end());
     }
     return files;
+}
+
+// --timings: where the command's time went, on stderr (the console tool's own profile, e.g. for benchmarks/).
+void printTimings(std::size_t files, double loadSeconds, const BatchTimes& spent, double totalSeconds)
+{
+    const auto perBatch = [&](double ms) { return spent.batches ? ms / static_cast<double>(spent.batches) : 0.0; };
+    std::fprintf(stderr,
+                 "timings: %zu files in %.2f s (%.0f/s): model load %.2f s, waiting for decoded files %.2f s, "
+                 "classifying %.2f s, writing results %.2f s; per batch of up to %zu (%zu batches): decode on the "
+                 "GPU %.2f ms, upload %.2f ms, preprocess %.2f ms, forward %.2f ms, postprocess %.2f ms\n",
+                 files, totalSeconds, static_cast<double>(files) / totalSeconds, loadSeconds, spent.waitingSeconds,
+                 spent.classifyingSeconds, spent.handingOnSeconds,
+                 spent.batches ? (files + spent.batches - 1) / spent.batches : 0, spent.batches,
+                 perBatch(spent.stages.decodeMs), perBatch(spent.stages.uploadMs), perBatch(spent.stages.preprocessMs),
+                 perBatch(spent.stages.forwardMs), perBatch(spent.stages.postprocessMs));
 }
 
 // Decoding runs beside the model: on a GPU machine every core can decode; on the CPU the model's own threads
@@ -213,8 +230,12 @@ int runModels(const std::vector<std::string>& argv)
 int runClassify(const std::vector<std::string>& argv)
 {
     auto valueOptions = modelOptionNames();
-    valueOptions.insert({"topk", "device", "precision", "batch-size", "csv", "json-file", "threads"});
-    const Arguments args(argv, valueOptions, {"json", "random-weights", "no-progress"});
+    valueOptions.insert({"topk", "device", "precision", "batch-size", "csv", "json-file", "threads", "decode"});
+    const Arguments args(argv, valueOptions, {"json", "random-weights", "no-progress", "timings"});
+    const std::string decode = args.value("decode", "cpu");
+    const auto started = std::chrono::steady_clock::now();
+    if (decode != "cpu" && decode != "gpu")
+        throw UsageError("--decode must be cpu or gpu, not '" + decode + "'");
     const int topk = args.intValue("topk", kDefaultTopK, 1, kMaxTopK);
     if (args.positional().empty())
         throw UsageError("classify needs at least one image or folder");
@@ -226,6 +247,7 @@ int runClassify(const std::vector<std::string>& argv)
     if (files.empty())
         throw UsageError("no image files found in the given folders");
     Classifier classifier(options);
+    const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (options.weights.empty())
         std::cerr << kRandomWeightsWarning << "\n";
     std::cerr << "model: " << describeModel(classifier.info()) << "\n";
@@ -237,6 +259,12 @@ int runClassify(const std::vector<std::string>& argv)
     BatchOptions batching;
     batching.batchSize = args.intValue("batch-size", onGpu ? kGpuBatch : kCpuBatch, 1, kMaxBatch);
     batching.decodeThreads = decodeThreads(onGpu);
+    if (decode == "gpu") {
+        std::string why;
+        batching.gpuDecode = classifier.decodesJpegOnGpu(&why);
+        if (!batching.gpuDecode)
+            std::cerr << "note: --decode gpu: " << why << "; decoding on the CPU\n";
+    }
     std::optional<CsvWriter> csv;
     if (args.has("csv"))
         csv.emplace(args.value("csv"));
@@ -260,7 +288,7 @@ int runClassify(const std::vector<std::string>& argv)
     if (jsonOnStdout)
         jsonOut.emplace_back(std::cout, header);
     size_t failed = 0;
-    classifyFiles(classifier, files, topk, batching, [&](const FileResult& r) {
+    const auto spent = classifyFiles(classifier, files, topk, batching, [&](const FileResult& r) {
         failed += r.error.empty() ? 0 : 1;
         if (csv)
             csv->write(r);
@@ -275,6 +303,9 @@ int runClassify(const std::vector<std::string>& argv)
     progress.finish();
     for (auto& out : jsonOut)
         out.finish();
+    if (args.flag("timings"))
+        printTimings(files.size(), loadSeconds, spent,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     // Both files are committed (or fail) independently: a full disk for one does not cost the other.
     std::optional<Error> writeError;
     for (auto* file : {csv ? &csv->file() : nullptr, jsonFile ? &*jsonFile : nullptr}) {

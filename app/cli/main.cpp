@@ -18,8 +18,8 @@ constexpr const char* kUsage = R"(usage:
   efficientnet-cli classify [--model NAME[.TAG]] [--weights FILE|DIR] [--random-weights] [--labels FILE] [--topk K]
                             [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16] [--source auto|torchvision|timm|lukemelas]
                             [--resize N] [--crop N] [--interpolation bilinear|bicubic] [--mean a,b,c] [--std a,b,c]
-                            [--resize-mode shorter|squash] [--batch-size N] [--threads N] [--csv FILE] [--json]
-                            [--json-file FILE] [--no-progress] PATH...
+                            [--resize-mode shorter|squash] [--batch-size N] [--threads N] [--decode cpu|gpu]
+                            [--csv FILE] [--json] [--json-file FILE] [--no-progress] [--timings] PATH...
   efficientnet-cli inspect FILE|DIR [--json] [--model NAME] [--labels FILE] [...]   (what a checkpoint holds)
   efficientnet-cli weights NAME          (the cached checkpoint classify would use; exit 1 if none)
   efficientnet-cli convert --from FILE|DIR --to FILE.safetensors [--model NAME] [--source ...] [--labels FILE] [...]
@@ -36,7 +36,9 @@ constexpr const char* kUsage = R"(usage:
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
 from the weights cache. The network, class names and transform come from the checkpoint (its metadata, a Hugging
 Face folder's config.json, its source's own transform); --model, --labels and the transform options override them.
---json prints one JSON document on stdout, a result per line as each is ready; --csv and --json-file write files
+--decode gpu decodes JPEGs on the GPU's hardware JPEG decoder (A100/H100/H200 class; others, and files it cannot
+take, are decoded on the CPU as by default): faster, but its pixels differ slightly from libjpeg's, so probabilities
+move a little from the reference's. --timings tells on stderr where the time went. --json prints one JSON document on stdout, a result per line as each is ready; --csv and --json-file write files
 atomically (FILE.tmp, renamed when complete).
 Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
 download fetches a model's pretrained weights into that cache (SHA-256 verified) and prints the file's path.

@@ -19,6 +19,7 @@
 #include "efficientnet/imaging.h"
 #include "efficientnet/preprocess.h"
 #include "engine/frame_plan.h"
+#include "imaging/image_header.h"
 #include "imaging/pillow_resize.h"
 #include "test_support.h"
 
@@ -233,6 +234,51 @@ private Q_SLOTS:
         const auto rotated = decodeImageFile(referencePath("images/exif_rotated.jpg"));
         setMaxImagePixels(kDefaultMaxImagePixels);
         QCOMPARE(rotated.width, upright.width);
+    }
+
+    void jpegLayoutTellsWhatAGpuDecoderWouldGet()
+    {
+        // The GPU decoding path takes only 8-bit three-component baseline/extended JPEGs without rotation; the rest go
+        // to the CPU decoder. The probe must see each of those properties in files written by other encoders.
+        const auto read = [](const std::string& path) {
+            QFile file(QString::fromStdString(path));
+            if (!file.open(QIODevice::ReadOnly))
+                qFatal("cannot read %s", path.c_str());
+            const QByteArray bytes = file.readAll();
+            return std::vector<std::uint8_t>(bytes.begin(), bytes.end());
+        };
+        const auto probe = [](const std::vector<std::uint8_t>& bytes) { return probeJpegLayout(bytes.data(), bytes.size()); };
+        const auto upright = decodeImageFile(resourcesPath("samples/cat.jpg"));
+        const auto plain = probe(read(resourcesPath("samples/cat.jpg")));
+        QVERIFY(plain.has_value());
+        QVERIFY(plain->frameMarker == 0xc0 || plain->frameMarker == 0xc1);
+        QCOMPARE(plain->precision, 8);
+        QCOMPARE(plain->components, 3);
+        QCOMPARE(plain->orientation, 1);
+        QCOMPARE(static_cast<int>(plain->width), upright.width);
+        QCOMPARE(static_cast<int>(plain->height), upright.height);
+        // PIL wrote this one with EXIF orientation 6 (make_reference.py); its stored frame is the rotated one.
+        const auto rotated = probe(read(referencePath("images/exif_rotated.jpg")));
+        QVERIFY(rotated.has_value());
+        QCOMPARE(rotated->orientation, 6);
+        QCOMPARE(static_cast<int>(rotated->width), upright.height);
+        // libjpeg through OpenCV: progressive, and greyscale.
+        const cv::Mat bgr(upright.height, upright.width, CV_8UC3, const_cast<std::uint8_t*>(upright.rgb.data()));
+        std::vector<std::uint8_t> progressive, grey;
+        QVERIFY(cv::imencode(".jpg", bgr, progressive, {cv::IMWRITE_JPEG_PROGRESSIVE, 1}));
+        cv::Mat greyPixels;
+        cv::extractChannel(bgr, greyPixels, 0);
+        QVERIFY(cv::imencode(".jpg", greyPixels, grey));
+        QCOMPARE(static_cast<int>(probe(progressive)->frameMarker), 0xc2);
+        QCOMPARE(probe(grey)->components, 1);
+        // Not a JPEG, or one cut off before its frame header: no layout.
+        QVERIFY(!probe(read(referencePath("images/not_an_image.jpg"))).has_value());
+        const std::vector<std::uint8_t> head(progressive.begin(), progressive.begin() + 20);
+        QVERIFY(!probe(head).has_value());
+        // EXIF cut off inside IFD0: orientation 0 (unknown), so the GPU path leaves the file to the CPU.
+        std::vector<std::uint8_t> cut = {0xff, 0xd8, 0xff, 0xe1, 0x00, 0x12, 'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0,
+                                         0, 0, 5, 0, 0xff, 0xc0, 0x00, 0x11, 8, 0, 16, 0, 16, 3};
+        QCOMPARE(probe(cut)->orientation, 0);
     }
 
     void decodeAheadGivesEveryFileInOrderWithItsOwnError()

@@ -1,6 +1,7 @@
 #pragma once
 // The classifier: a model with its weights on a device, its reference preprocessing and its labels.
 // Torch stays behind this header (pimpl), so the console tool and the app compile without it.
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,21 @@ public:
     // in the device's memory is classified in halves (recursively), with the same answers; OutOfMemoryError only
     // when one image alone does not fit. Stage times are then the sums over the parts.
     BatchResult classifyBatch(const std::vector<Image>& images, int topk);
+
+    // JPEG files decoded on the GPU's hardware JPEG decoder (nvJPEG; A100/H100/H200-class GPUs have one) instead of
+    // on CPU threads, then classified as classifyBatch classifies pixels. Its pixels are not libjpeg's (the
+    // reference's decoder): IDCT and chroma upsampling round differently, so probabilities move a little. Files it
+    // does not take come back as nullopt, for the caller to decode on the CPU: anything but an 8-bit three-component
+    // baseline JPEG, EXIF-rotated ones (nvJPEG does not rotate), too large or cut-off files, and every file when the
+    // GPU has no hardware decoder or this build no nvJPEG. decodeMs is the GPU's decode. Throws what classifyBatch
+    // throws, and Error when a batch fails to decode (a corrupt file among them): decode those on the CPU.
+    struct JpegBatchResult {
+        std::vector<std::optional<std::vector<Prediction>>> predictions;   // one per file, in order
+        StageTimes times;
+    };
+    JpegBatchResult classifyJpegs(const std::vector<const std::vector<std::uint8_t>*>& files, int topk);
+    // Whether classifyJpegs can decode here; when not, `why` says why (no hardware decoder, the CPU, the build).
+    bool decodesJpegOnGpu(std::string* why = nullptr);
 
     std::string precision() const;             // fp32 | fp16 | bf16
     int inputSize() const;                     // the transform's crop size

@@ -4,6 +4,7 @@
 // the desktop app's folders, so that decoding overlaps inference and, where the model runs on a GPU, uses the cores.
 // (Built with decoding, i.e. with OpenCV.)
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,12 +18,14 @@ class DecodeAhead {
 public:
     struct Decoded {
         Image image;
+        std::vector<std::uint8_t> jpeg;   // with jpegsUndecoded: a JPEG file's bytes, not decoded (the image is empty)
         std::string error;      // decodeImageFile's message; the image is empty then
-        double decodeMs = 0;
+        double decodeMs = 0;    // reading only, for an undecoded JPEG
     };
 
     // Starts `threads` decoders (at least one) that keep at most `window` decoded files (at least one) not yet taken.
-    DecodeAhead(std::vector<std::string> files, std::size_t window, int threads);
+    // jpegsUndecoded: files that start like a JPEG are read but not decoded, for a GPU decoder.
+    DecodeAhead(std::vector<std::string> files, std::size_t window, int threads, bool jpegsUndecoded = false);
     // Stops the decoders and joins them (one still decoding finishes its file first).
     ~DecodeAhead();
     DecodeAhead(const DecodeAhead&) = delete;

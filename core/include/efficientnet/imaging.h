@@ -28,6 +28,9 @@ void setMaxImagePixels(std::uint64_t pixels);
 // or a format whose size cannot be checked before decoding.
 Image decodeImageFile(const std::string& path);
 
+// The file's bytes, after decodeImageFile's checks of the file itself (missing, a folder, empty, too large).
+std::vector<std::uint8_t> readImageFile(const std::string& path);
+
 // The same for bytes already in memory (pasted, received, fuzzed); `name` is what errors call them.
 Image decodeImageBytes(const std::uint8_t* data, std::size_t size, const std::string& name);
 

@@ -11,7 +11,11 @@
 #include <torch/version.h>
 
 #include "engine/cuda_support.h"
+#ifdef EFFICIENTNET_WITH_NVJPEG
+#include "engine/cuda/jpeg_decoder.h"
+#endif
 #include "engine/frame_plan.h"
+#include "imaging/image_header.h"
 #include "efficientnet/errors.h"
 #include "efficientnet/inference.h"
 #include "efficientnet/model.h"
@@ -53,6 +57,14 @@ constexpr int64_t kUploadChunks = 4;   // host copy of chunk k+1 overlaps the de
 constexpr size_t kMaxFramePlans = 32;   // frame sizes whose preprocessing tables are kept on the device
 
 size_t windowBytes(const FramePlan& plan) { return static_cast<size_t>(plan.width) * plan.height * 3; }
+
+// Images of one size in a batch: their indices (ascending), the plan of their size, where their windows start.
+struct SizeGroup {
+    const FramePlan* plan = nullptr;
+    std::vector<int64_t> members;
+    size_t offset = 0;
+};
+using SizeGroups = std::map<std::pair<int, int>, SizeGroup>;
 
 // body(i) for every i in [first, last), spread over LibTorch's inter-op thread pool and the calling thread, as many
 // workers as LibTorch's thread setting; returns when all are done. Not at::parallel_for: its OpenMP loop is inline in
@@ -115,29 +127,65 @@ struct Classifier::Impl {
     std::string weights;
     torch::Tensor pinned;          // reused host staging buffer for uploads (grows, never shrinks)
     std::map<std::pair<int, int>, FramePlan> plans;   // by image height and width (CUDA)
+#ifdef EFFICIENTNET_WITH_NVJPEG
+    std::unique_ptr<cuda::JpegDecoder> jpegDecoder;   // made on first use
+#endif
+    std::string noJpegDecoder;     // why there is none, once that is known
     std::mutex mutex;
 
     BatchResult classifyFitting(const std::vector<const Image*>& images, int topk);
     BatchResult classifyNow(const std::vector<const Image*>& images, int topk);
+    std::vector<std::vector<Prediction>> predict(const torch::Tensor& input, int topk, cuda::StageClock& clock);
     torch::Tensor uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times);
     torch::Tensor preprocessOnHost(const std::vector<const Image*>& images);
+    SizeGroups groupBySize(const std::vector<std::pair<int, int>>& sizes);
+    torch::Tensor preprocessGroups(size_t count, const SizeGroups& groups,
+                                   const std::function<torch::Tensor(const SizeGroup&)>& windowsOf);
+    bool hasJpegDecoder();
 };
+
+// Images grouped by size (height, width), each group with its preprocessing plan, made the first time a size is seen.
+SizeGroups Classifier::Impl::groupBySize(const std::vector<std::pair<int, int>>& sizes)
+{
+    SizeGroups groups;
+    for (size_t i = 0; i < sizes.size(); ++i)
+        groups[sizes[i]].members.push_back(static_cast<int64_t>(i));
+    if (plans.size() + groups.size() > kMaxFramePlans)
+        plans.clear();   // photos of many sizes: the tables are cheap to make again
+    for (auto& [size, group] : groups) {
+        auto found = plans.find(size);
+        if (found == plans.end())
+            found = plans.emplace(size, planFrames(size.first, size.second, preprocessing, device)).first;
+        group.plan = &found->second;
+    }
+    return groups;
+}
+
+// The batch of `count` images, in input order, from each group's windows ([n, plan.height, plan.width, 3] uint8 on
+// the device): Pillow's resize, the crop and the normalisation on the GPU, one call per size.
+torch::Tensor Classifier::Impl::preprocessGroups(size_t count, const SizeGroups& groups,
+                                                 const std::function<torch::Tensor(const SizeGroup&)>& windowsOf)
+{
+    if (groups.size() == 1)   // a camera's frames: one size, in order
+        return preprocessWindows(windowsOf(groups.begin()->second), *groups.begin()->second.plan, preprocessing);
+    auto batch = torch::empty({static_cast<int64_t>(count), 3, preprocessing.cropSize, preprocessing.cropSize},
+                              torch::TensorOptions().device(device));
+    for (const auto& [size, group] : groups) {
+        const auto index = torch::tensor(group.members, torch::kLong).to(device, /*non_blocking=*/false);
+        batch.index_copy_(0, index, preprocessWindows(windowsOf(group), *group.plan, preprocessing));
+    }
+    return batch;
+}
 
 // CUDA input path: of each image only the window its crop reads (frame_plan.h) goes into one pinned buffer, equally
 // sized images back to back; asynchronous copies on the engine's stream, then Pillow's resize, the crop and the
 // normalisation on the GPU, one call per distinct image size.
 torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times)
 {
-    struct Group {
-        const FramePlan* plan = nullptr;
-        std::vector<int64_t> members;   // indices into images, ascending
-        size_t offset = 0;              // of the first window in the upload
-    };
-    std::map<std::pair<int, int>, Group> bySize;
-    for (size_t i = 0; i < images.size(); ++i)
-        bySize[{images[i]->height, images[i]->width}].members.push_back(static_cast<int64_t>(i));
-    if (plans.size() + bySize.size() > kMaxFramePlans)
-        plans.clear();   // photos of many sizes: the tables are cheap to make again
+    std::vector<std::pair<int, int>> sizes;
+    for (const auto* image : images)
+        sizes.emplace_back(image->height, image->width);
+    auto bySize = groupBySize(sizes);
     struct Window {
         const Image* image;
         const FramePlan* plan;
@@ -146,10 +194,6 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Imag
     std::vector<Window> windows;   // in upload order
     size_t total = 0;
     for (auto& [size, group] : bySize) {
-        auto found = plans.find(size);
-        if (found == plans.end())
-            found = plans.emplace(size, planFrames(size.first, size.second, preprocessing, device)).first;
-        group.plan = &found->second;
         group.offset = total;
         for (const auto i : group.members) {
             windows.push_back({images[static_cast<size_t>(i)], group.plan, total});
@@ -178,24 +222,12 @@ torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Imag
     }
     clock.mark();
 
-    const auto windowsOf = [&](const Group& group) {
+    const auto batch = preprocessGroups(images.size(), bySize, [&](const SizeGroup& group) {
         const auto& plan = *group.plan;
         const auto n = static_cast<int64_t>(group.members.size());
         return onDevice.narrow(0, static_cast<int64_t>(group.offset), n * static_cast<int64_t>(windowBytes(plan)))
             .view({n, plan.height, plan.width, 3});
-    };
-    torch::Tensor batch;
-    if (bySize.size() == 1) {
-        // A camera's frames: one size, in order.
-        batch = preprocessWindows(windowsOf(bySize.begin()->second), *bySize.begin()->second.plan, preprocessing);
-    } else {
-        batch = torch::empty({static_cast<int64_t>(images.size()), 3, preprocessing.cropSize, preprocessing.cropSize},
-                             torch::TensorOptions().device(device));
-        for (const auto& [size, group] : bySize) {
-            const auto index = torch::tensor(group.members, torch::kLong).to(device, /*non_blocking=*/false);
-            batch.index_copy_(0, index, preprocessWindows(windowsOf(group), *group.plan, preprocessing));
-        }
-    }
+    });
     clock.mark();
     const auto ms = clock.elapsedMs();
     times.uploadMs = ms[0];
@@ -335,6 +367,18 @@ Classifier::BatchResult Classifier::Impl::classifyNow(const std::vector<const Im
     cuda::StageClock clock(onCuda);
     const auto input = onCuda ? uploadAndPreprocess(images, result.times) : preprocessOnHost(images);
     clock.mark();   // the forward's time starts when upload and preprocessing are done (on CUDA: queued before it)
+    result.predictions = predict(input, topk, clock);
+    const auto ms = clock.elapsedMs();   // upload + preprocessing, forward, postprocessing
+    if (!onCuda)
+        result.times.preprocessMs = ms[0];   // on CUDA, uploadAndPreprocess timed its two stages itself
+    result.times.forwardMs = ms[1];
+    result.times.postprocessMs = ms[2];
+    return result;
+}
+
+// The forward, softmax and top-k of a preprocessed batch, marking the clock after the forward and after the rest.
+std::vector<std::vector<Prediction>> Classifier::Impl::predict(const torch::Tensor& input, int topk, cuda::StageClock& clock)
+{
     const auto logits = engine->forward(input);
     clock.mark();
     const auto probabilities = torch::softmax(logits, 1);
@@ -343,12 +387,7 @@ Classifier::BatchResult Classifier::Impl::classifyNow(const std::vector<const Im
     const auto values = std::get<0>(top).to(torch::kCPU);
     const auto indices = std::get<1>(top).to(torch::kCPU);
     clock.mark();
-    const auto ms = clock.elapsedMs();   // upload + preprocessing, forward, postprocessing
-    if (!onCuda)
-        result.times.preprocessMs = ms[0];   // on CUDA, uploadAndPreprocess timed its two stages itself
-    result.times.forwardMs = ms[1];
-    result.times.postprocessMs = ms[2];
-
+    std::vector<std::vector<Prediction>> all;
     const auto v = values.accessor<float, 2>();
     const auto ix = indices.accessor<int64_t, 2>();
     for (int64_t n = 0; n < values.size(0); ++n) {
@@ -358,8 +397,113 @@ Classifier::BatchResult Classifier::Impl::classifyNow(const std::vector<const Im
             const bool named = index < static_cast<int>(labels.size());
             predictions.push_back({index, named ? labels[index] : "class " + std::to_string(index), v[n][i]});
         }
-        result.predictions.push_back(std::move(predictions));
+        all.push_back(std::move(predictions));
     }
+    return all;
+}
+
+bool Classifier::Impl::hasJpegDecoder()
+{
+#ifdef EFFICIENTNET_WITH_NVJPEG
+    if (!jpegDecoder && noJpegDecoder.empty()) {
+        if (!device.is_cuda()) {
+            noJpegDecoder = "the model runs on the CPU";
+        } else {
+            try {
+                jpegDecoder = std::make_unique<cuda::JpegDecoder>(device.index());
+            } catch (const std::exception& e) {
+                noJpegDecoder = e.what();
+            }
+        }
+    }
+    return jpegDecoder != nullptr;
+#else
+    noJpegDecoder = "this build has no nvJPEG (it needs a CUDA LibTorch and the CUDA toolkit's nvJPEG)";
+    return false;
+#endif
+}
+
+bool Classifier::decodesJpegOnGpu(std::string* why)
+{
+    std::lock_guard lock(m_impl->mutex);
+    const bool yes = m_impl->hasJpegDecoder();
+    if (!yes && why)
+        *why = m_impl->noJpegDecoder;
+    return yes;
+}
+
+Classifier::JpegBatchResult Classifier::classifyJpegs(const std::vector<const std::vector<std::uint8_t>*>& files, int topk)
+{
+    JpegBatchResult result;
+    result.predictions.resize(files.size());
+#ifdef EFFICIENTNET_WITH_NVJPEG
+    std::lock_guard lock(m_impl->mutex);
+    auto& d = *m_impl;
+    if (files.empty() || !d.hasJpegDecoder())
+        return result;
+    // What the CPU decoder would refuse or treat differently stays with it: files too large, cut off (no end
+    // marker), EXIF-rotated (nvJPEG does not rotate), other than 8-bit three-component baseline or extended JPEG.
+    std::vector<const std::vector<std::uint8_t>*> offered;
+    std::vector<size_t> slots;
+    for (size_t i = 0; i < files.size(); ++i) {
+        const auto& file = *files[i];
+        const auto layout = probeJpegLayout(file.data(), file.size());
+        const bool plain = layout && (layout->frameMarker == 0xc0 || layout->frameMarker == 0xc1) &&
+                           layout->precision == 8 && layout->components == 3 && layout->orientation == 1 &&
+                           layout->width * layout->height <= maxImagePixels() && file.size() <= kMaxImageFileBytes &&
+                           file.size() >= 2 && file[file.size() - 2] == 0xff && file[file.size() - 1] == 0xd9;
+        if (plain) {
+            offered.push_back(&file);
+            slots.push_back(i);
+        }
+    }
+    if (offered.empty())
+        return result;
+    c10::InferenceMode inference;
+    cuda::StreamScope streamScope(*d.stream);
+    cuda::StageClock clock(true);
+    cuda::JpegDecoder::Batch decoded;
+    try {
+        decoded = d.jpegDecoder->decode(offered);
+    } catch (const std::runtime_error& e) {
+        throw Error(std::string("decoding on the GPU: ") + e.what());
+    }
+    clock.mark();
+    std::vector<size_t> taken;   // indices into offered
+    std::vector<std::pair<int, int>> sizes;
+    for (size_t k = 0; k < offered.size(); ++k)
+        if (decoded.offsets[k] >= 0) {
+            taken.push_back(k);
+            sizes.emplace_back(decoded.heights[k], decoded.widths[k]);
+        }
+    if (taken.empty())
+        return result;
+    const auto groups = d.groupBySize(sizes);
+    const auto input = d.preprocessGroups(taken.size(), groups, [&](const SizeGroup& group) {
+        const auto& plan = *group.plan;
+        std::vector<torch::Tensor> windows;
+        for (const auto member : group.members) {
+            const size_t k = taken[static_cast<size_t>(member)];
+            const int64_t h = decoded.heights[k], w = decoded.widths[k];
+            windows.push_back(decoded.pixels.narrow(0, decoded.offsets[k], h * w * 3)
+                                  .view({h, w, 3})
+                                  .narrow(0, plan.top, plan.height)
+                                  .narrow(1, plan.left, plan.width));
+        }
+        return torch::stack(windows);
+    });
+    clock.mark();
+    auto predictions = d.predict(input, topk, clock);
+    const auto ms = clock.elapsedMs();
+    result.times.decodeMs = ms[0];
+    result.times.preprocessMs = ms[1];
+    result.times.forwardMs = ms[2];
+    result.times.postprocessMs = ms[3];
+    for (size_t t = 0; t < taken.size(); ++t)
+        result.predictions[slots[taken[t]]] = std::move(predictions[t]);
+#else
+    (void)topk;
+#endif
     return result;
 }
 

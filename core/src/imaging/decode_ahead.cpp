@@ -14,6 +14,7 @@ struct DecodeAhead::State {
     std::vector<std::string> files;
     std::vector<std::optional<Decoded>> slots;
     std::size_t window = 1;
+    bool jpegsUndecoded = false;
     std::atomic<std::size_t> next{0};
     std::size_t consumed = 0;
     bool stopped = false;
@@ -36,7 +37,15 @@ struct DecodeAhead::State {
             Decoded decoded;
             const auto start = std::chrono::steady_clock::now();
             try {
-                decoded.image = decodeImageFile(files[index]);
+                if (jpegsUndecoded) {
+                    auto bytes = readImageFile(files[index]);
+                    if (bytes.size() >= 2 && bytes[0] == 0xff && bytes[1] == 0xd8)
+                        decoded.jpeg = std::move(bytes);
+                    else
+                        decoded.image = decodeImageBytes(bytes.data(), bytes.size(), files[index]);
+                } else {
+                    decoded.image = decodeImageFile(files[index]);
+                }
             } catch (const std::exception& e) {
                 decoded.error = e.what();
             }
@@ -48,9 +57,10 @@ struct DecodeAhead::State {
     }
 };
 
-DecodeAhead::DecodeAhead(std::vector<std::string> files, std::size_t window, int threads)
+DecodeAhead::DecodeAhead(std::vector<std::string> files, std::size_t window, int threads, bool jpegsUndecoded)
     : m_state(std::make_unique<State>())
 {
+    m_state->jpegsUndecoded = jpegsUndecoded;
     m_state->files = std::move(files);
     m_state->slots.resize(m_state->files.size());
     m_state->window = std::max<std::size_t>(1, window);

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <variant>
 
 namespace efficientnet {
 namespace {
@@ -45,34 +46,82 @@ ProbeResult found(const char* format, uint64_t width, uint64_t height)
 
 ProbeResult malformed(const std::string& problem) { return {ProbeStatus::Malformed, {}, problem}; }
 
-// ITU-T T.81 B.1.1: markers FFxx; SOF0-15 (but DHT C4, JPG C8, DAC CC) carry precision, height, width.
-ProbeResult probeJpeg(const Bytes& b)
+// EXIF (CIPA DC-008 4.5.4, 4.6.4) in an APP1 segment's `length` bytes from `start`: "Exif\0\0", a TIFF header (II or
+// MM, 42, the offset of IFD0), and IFD0's entries of 12 bytes; tag 0x0112 (SHORT) is the orientation. 1 when the
+// segment is another APP1 (XMP) or has no orientation; 0 when the EXIF data is cut off or malformed.
+int exifOrientation(const Bytes& b, uint64_t start, uint64_t length)
+{
+    if (!b.startsWith(std::string_view("Exif\0\0", 6), start))
+        return 1;
+    const uint64_t tiff = start + 6, end = start + length;
+    if (end > b.size() || !b.has(tiff, 8))
+        return 0;
+    const bool big = b.startsWith("MM", tiff);
+    if (!big && !b.startsWith("II", tiff))
+        return 0;
+    const auto ifd = b.read(tiff + 4, 4, big);
+    const auto count = ifd ? b.read(tiff + *ifd, 2, big) : std::nullopt;
+    if (!count || tiff + *ifd + 2 > end)
+        return 0;
+    for (uint64_t i = 0; i < *count; ++i) {
+        const uint64_t entry = tiff + *ifd + 2 + 12 * i;
+        if (entry + 12 > end)
+            return 0;
+        if (b.read(entry, 2, big) == 0x0112u) {
+            const auto value = b.read(entry + 8, 2, big);
+            return value && *value >= 1 && *value <= 8 ? static_cast<int>(*value) : 0;
+        }
+    }
+    return 1;
+}
+
+// ITU-T T.81 B.1.1: markers FFxx; SOF0-15 (but DHT C4, JPG C8, DAC CC) carry precision, height, width and the
+// number of components. The segments before the frame header are walked for EXIF's orientation on the way.
+std::variant<JpegLayout, std::string> walkJpeg(const Bytes& b)
 {
     uint64_t pos = 2;
+    JpegLayout layout;
     while (true) {
         while (b.has(pos, 1) && b.at(pos) != 0xff)
             ++pos;   // tolerate garbage between segments, as libjpeg does (with a warning)
         while (b.has(pos, 1) && b.at(pos) == 0xff)
             ++pos;   // fill bytes
         if (!b.has(pos, 1))
-            return malformed("the JPEG ends before its frame header");
+            return std::string("the JPEG ends before its frame header");
         const uint8_t marker = b.at(pos++);
         if (marker == 0x01 || marker == 0xd8 || (marker >= 0xd0 && marker <= 0xd7))
             continue;   // standalone markers
         if (marker == 0xd9 || marker == 0xda)
-            return malformed("the JPEG has no frame header before its image data");
+            return std::string("the JPEG has no frame header before its image data");
         const auto length = b.be(pos, 2);
         if (!length || *length < 2)
-            return malformed("the JPEG ends inside a segment header");
+            return std::string("the JPEG ends inside a segment header");
+        if (marker == 0xe1 && layout.orientation == 1)
+            layout.orientation = exifOrientation(b, pos + 2, *length - 2);
         const bool frame = marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
         if (frame) {
-            const auto height = b.be(pos + 3, 2), width = b.be(pos + 5, 2);
+            const auto precision = b.be(pos + 2, 1), height = b.be(pos + 3, 2), width = b.be(pos + 5, 2);
+            const auto components = b.be(pos + 7, 1);
             if (!height || !width)
-                return malformed("the JPEG frame header is cut off");
-            return found("JPEG", *width, *height);
+                return std::string("the JPEG frame header is cut off");
+            layout.frameMarker = marker;
+            layout.precision = precision ? static_cast<int>(*precision) : 0;
+            layout.components = components ? static_cast<int>(*components) : 0;
+            layout.width = *width;
+            layout.height = *height;
+            return layout;
         }
         pos += *length;
     }
+}
+
+ProbeResult probeJpeg(const Bytes& b)
+{
+    const auto walked = walkJpeg(b);
+    if (const auto* problem = std::get_if<std::string>(&walked))
+        return malformed(*problem);
+    const auto& layout = std::get<JpegLayout>(walked);
+    return found("JPEG", layout.width, layout.height);
 }
 
 // PNG (ISO/IEC 15948) 5.3, 11.2.2: the IHDR chunk comes first; width and height are 4-byte big-endian.
@@ -260,6 +309,17 @@ ProbeResult probeImageHeader(const uint8_t* data, std::size_t size)
         ((b.at(1) >= '1' && b.at(1) <= '7') || b.at(1) == 'F' || b.at(1) == 'f'))
         return probeNetpbm(b);
     return {};
+}
+
+std::optional<JpegLayout> probeJpegLayout(const uint8_t* data, std::size_t size)
+{
+    const Bytes b(data, size);
+    if (!b.startsWith("\xff\xd8"))
+        return std::nullopt;
+    const auto walked = walkJpeg(b);
+    if (const auto* layout = std::get_if<JpegLayout>(&walked))
+        return *layout;
+    return std::nullopt;
 }
 
 } // namespace efficientnet

@@ -28,4 +28,18 @@ struct ProbeResult {
 
 ProbeResult probeImageHeader(const uint8_t* data, std::size_t size);
 
+// What a GPU JPEG decoder must know before it is given a file: the frame header's coding (its SOF marker: 0xc0
+// baseline, 0xc1 extended, 0xc2 progressive, ...), sample precision, components and size, and the EXIF orientation
+// (1 when there is none; 0 when the EXIF data is malformed). nullopt when the data is not a JPEG with a readable
+// frame header.
+struct JpegLayout {
+    uint8_t frameMarker = 0;
+    int precision = 0;
+    int components = 0;
+    uint64_t width = 0;
+    uint64_t height = 0;
+    int orientation = 1;
+};
+std::optional<JpegLayout> probeJpegLayout(const uint8_t* data, std::size_t size);
+
 } // namespace efficientnet

@@ -70,29 +70,6 @@ void checkHeader(const uint8_t* data, size_t size, const std::string& name)
                                    kMaxPixelsVariable + " to raise it)");
 }
 
-std::vector<unsigned char> readFile(const std::string& path)
-{
-    std::error_code ec;
-    const fs::path file = platform::pathFromUtf8(path);
-    if (!fs::exists(file, ec))
-        throw ImageError(path, "no such file");
-    if (fs::is_directory(file, ec))
-        throw ImageError(path, "is a folder, not an image");
-    const auto size = fs::file_size(file, ec);
-    if (ec)
-        throw ImageError(path, "cannot read: " + ec.message());
-    if (size == 0)
-        throw ImageError(path, "empty file (0 bytes), not an image");
-    if (size > kMaxImageFileBytes)
-        throw ImageError(path, "file too large (" + std::to_string(size >> 20) + " MiB; the limit is " +
-                                   std::to_string(kMaxImageFileBytes >> 20) + " MiB)");
-    std::ifstream in(file, std::ios::binary);
-    std::vector<unsigned char> bytes(size);
-    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
-        throw ImageError(path, "cannot read the file");
-    return bytes;
-}
-
 bool startsWith(const uint8_t* data, size_t size, const std::array<unsigned char, 2>& magic)
 {
     return size >= magic.size() && std::equal(magic.begin(), magic.end(), data);
@@ -121,9 +98,32 @@ uint64_t maxImagePixels() { return maxPixels().load(); }
 
 void setMaxImagePixels(uint64_t pixels) { maxPixels().store(pixels > 0 ? pixels : kDefaultMaxImagePixels); }
 
+std::vector<std::uint8_t> readImageFile(const std::string& path)
+{
+    std::error_code ec;
+    const fs::path file = platform::pathFromUtf8(path);
+    if (!fs::exists(file, ec))
+        throw ImageError(path, "no such file");
+    if (fs::is_directory(file, ec))
+        throw ImageError(path, "is a folder, not an image");
+    const auto size = fs::file_size(file, ec);
+    if (ec)
+        throw ImageError(path, "cannot read: " + ec.message());
+    if (size == 0)
+        throw ImageError(path, "empty file (0 bytes), not an image");
+    if (size > kMaxImageFileBytes)
+        throw ImageError(path, "file too large (" + std::to_string(size >> 20) + " MiB; the limit is " +
+                                   std::to_string(kMaxImageFileBytes >> 20) + " MiB)");
+    std::ifstream in(file, std::ios::binary);
+    std::vector<std::uint8_t> bytes(size);
+    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+        throw ImageError(path, "cannot read the file");
+    return bytes;
+}
+
 Image decodeImageFile(const std::string& path)
 {
-    const auto bytes = readFile(path);
+    const auto bytes = readImageFile(path);
     return decodeImageBytes(bytes.data(), bytes.size(), path);
 }
 
