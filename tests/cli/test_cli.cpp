@@ -14,6 +14,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "batch.h"
+#include "efficientnet/classifier.h"
 #include "efficientnet/imaging.h"
 #include "test_support.h"
 
@@ -198,6 +200,54 @@ private Q_SLOTS:
             qInfo("GPU decoding not used here: %s", qPrintable(err.section("--decode gpu:", 1).section('\n', 0, 0)));
         else
             qInfo("GPU decoding used (a hardware JPEG decoder is present)");
+    }
+
+    void batchLoopDecodesOnTheCpuWhatTheGpuLeaves()
+    {
+        // classifyFiles with gpuDecode on a classifier that decodes no JPEG on the GPU (the CPU): JPEGs arrive read,
+        // not decoded, classifyJpegs leaves them all, and the loop decodes them itself. Same results, same errors, same
+        // order as with decoding on the decoder threads.
+        QTemporaryDir dir;
+        const auto upright = efficientnet::decodeImageFile(resourcesPath("samples/coffee.jpg"));
+        cv::Mat rgb(upright.height, upright.width, CV_8UC3, const_cast<std::uint8_t*>(upright.rgb.data())), bgr;
+        cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+        const auto png = dir.filePath("coffee.png").toStdString();
+        QVERIFY(cv::imwrite(png, bgr));
+        const std::vector<std::string> files{resourcesPath("samples/cat.jpg"), ref("images/truncated.jpg").toStdString(),
+                                             png, ref("images/missing.jpg").toStdString(),
+                                             ref("images/exif_rotated.jpg").toStdString(), resourcesPath("samples/rocket.jpg")};
+        efficientnet::ClassifierOptions options;
+        options.device = "cpu";
+        options.weights = ref("e2e_b0.pth").toStdString();
+        efficientnet::Classifier classifier(options);
+        std::string why;
+        QVERIFY(!classifier.decodesJpegOnGpu(&why));
+        QVERIFY(!why.empty());
+        const auto run = [&](bool gpuDecode) {
+            efficientnet::cli::BatchOptions batching;
+            batching.batchSize = 4;
+            batching.decodeThreads = 2;
+            batching.gpuDecode = gpuDecode;
+            std::vector<efficientnet::cli::FileResult> results;
+            efficientnet::cli::classifyFiles(classifier, files, 3, batching,
+                                             [&](const efficientnet::cli::FileResult& r) { results.push_back(r); });
+            return results;
+        };
+        const auto a = run(true), b = run(false);
+        QCOMPARE(a.size(), files.size());
+        QCOMPARE(b.size(), files.size());
+        for (size_t i = 0; i < files.size(); ++i) {
+            QCOMPARE(a[i].path, files[i]);
+            QCOMPARE(a[i].error, b[i].error);
+            QCOMPARE(a[i].predictions.size(), b[i].predictions.size());
+            for (size_t k = 0; k < a[i].predictions.size(); ++k) {
+                QCOMPARE(a[i].predictions[k].index, b[i].predictions[k].index);
+                QCOMPARE(a[i].predictions[k].probability, b[i].predictions[k].probability);
+            }
+        }
+        QVERIFY(a[1].error.find("truncated") != std::string::npos);
+        QVERIFY(a[3].error.find("no such file") != std::string::npos);
+        QCOMPARE(a[4].predictions.size(), size_t(3));
     }
 
     void timingsSayWhereTheTimeWent()
