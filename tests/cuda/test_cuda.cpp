@@ -301,8 +301,11 @@ void modelSwitchesGiveMemoryBack()
 
 // Issue 16: JPEGs decoded on the GPU's hardware decoder (Classifier::classifyJpegs, efficientnet-cli --decode gpu).
 // Its pixels against libjpeg's (through OpenCV, the reference's decoder): same size, mean |diff| at most 2 levels of
-// 255 (they round IDCT and chroma upsampling differently). The Classifier on them against the CPU-decoded pixels:
-// top-5 probabilities within 0.02. Files it must leave to the CPU come back empty: cut off, EXIF-rotated.
+// 255 (they round IDCT and chroma upsampling differently). The Classifier: the photos taken, the files it must leave
+// to the CPU (cut off, EXIF-rotated) left, and top-5 probabilities within 0.02 of the CPU-decoded pixels'. With
+// random weights those probabilities are nearly flat, so that bound shows the path runs, not that its values follow
+// the pixels: the pixel comparison above does that, and test_cli's --decode gpu comparison with the reference's
+// trained-like weights, where the GPU machine builds the Qt tests.
 void gpuJpegDecodingFollowsCpu()
 {
     std::vector<std::string> names = {"cat.jpg", "coffee.jpg", "rocket.jpg"};
@@ -378,8 +381,9 @@ void gpuJpegDecodingFollowsCpu()
         }
         const bool leftOut = !onGpu.predictions[3] && !onGpu.predictions[4];
         char what[300];
-        std::snprintf(what, sizeof what, "%s classifyJpegs on the GPU's decoder: 3 photos taken, top-5 probabilities within "
-                      "%.2e of the CPU-decoded pixels'; cut-off and EXIF-rotated files left to the CPU; decode %.2f ms",
+        std::snprintf(what, sizeof what, "%s classifyJpegs on the GPU's decoder: 3 photos taken, cut-off and EXIF-rotated "
+                      "files left to the CPU; top-5 probabilities (random weights: nearly flat) within %.2e of the "
+                      "CPU-decoded pixels'; decode %.2f ms",
                       model, worst, onGpu.times.decodeMs);
         check(allTaken && worst < 0.02 && leftOut, what);
     }
