@@ -251,7 +251,7 @@ private Q_SLOTS:
         const auto upright = decodeImageFile(resourcesPath("samples/cat.jpg"));
         const auto plain = probe(read(resourcesPath("samples/cat.jpg")));
         QVERIFY(plain.has_value());
-        QVERIFY(plain->frameMarker == 0xc0 || plain->frameMarker == 0xc1);
+        QVERIFY(plain->frameMarker == kJpegBaselineFrame || plain->frameMarker == kJpegExtendedFrame);
         QCOMPARE(plain->precision, 8);
         QCOMPARE(plain->components, 3);
         QCOMPARE(plain->orientation, 1);
@@ -269,7 +269,7 @@ private Q_SLOTS:
         cv::Mat greyPixels;
         cv::extractChannel(bgr, greyPixels, 0);
         QVERIFY(cv::imencode(".jpg", greyPixels, grey));
-        QCOMPARE(static_cast<int>(probe(progressive)->frameMarker), 0xc2);
+        QCOMPARE(probe(progressive)->frameMarker, kJpegProgressiveFrame);
         QCOMPARE(probe(grey)->components, 1);
         // Not a JPEG, or one cut off before its frame header: no layout.
         QVERIFY(!probe(read(referencePath("images/not_an_image.jpg"))).has_value());

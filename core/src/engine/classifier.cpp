@@ -448,7 +448,7 @@ Classifier::JpegBatchResult Classifier::classifyJpegs(const std::vector<const st
     for (size_t i = 0; i < files.size(); ++i) {
         const auto& file = *files[i];
         const auto layout = probeJpegLayout(file.data(), file.size());
-        const bool plain = layout && (layout->frameMarker == 0xc0 || layout->frameMarker == 0xc1) &&
+        const bool plain = layout && (layout->frameMarker == kJpegBaselineFrame || layout->frameMarker == kJpegExtendedFrame) &&
                            layout->precision == 8 && layout->components == 3 && layout->orientation == 1 &&
                            layout->width * layout->height <= maxImagePixels() && file.size() <= kMaxImageFileBytes &&
                            file.size() >= 2 && file[file.size() - 2] == 0xff && file[file.size() - 1] == 0xd9;

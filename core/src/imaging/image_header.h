@@ -32,6 +32,9 @@ ProbeResult probeImageHeader(const uint8_t* data, std::size_t size);
 // baseline, 0xc1 extended, 0xc2 progressive, ...), sample precision, components and size, and the EXIF orientation
 // (1 when there is none; 0 when the EXIF data is malformed). nullopt when the data is not a JPEG with a readable
 // frame header.
+constexpr uint8_t kJpegBaselineFrame = 0xc0;      // SOF0: baseline sequential, Huffman
+constexpr uint8_t kJpegExtendedFrame = 0xc1;      // SOF1: extended sequential, Huffman
+constexpr uint8_t kJpegProgressiveFrame = 0xc2;   // SOF2: progressive, Huffman
 struct JpegLayout {
     uint8_t frameMarker = 0;
     int precision = 0;
