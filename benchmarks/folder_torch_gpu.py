@@ -69,9 +69,11 @@ def main():
     parser.add_argument("--mode", choices=["dataloader", "nvjpeg"], default="dataloader")
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--print", action="store_true", help="print each file's top-1 class")
+    parser.add_argument("--cudnn-benchmark", choices=["on", "off"], default="on",
+                        help="cuDNN times its algorithms at each new batch shape first (on) or its heuristics choose (off)")
     parser.add_argument("folder")
     args = parser.parse_args()
-    torch.backends.cudnn.benchmark = True
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark == "on"
     model = torchvision.models.efficientnet_b0()
     model.load_state_dict(torch.load(args.weights, weights_only=True))
     model = model.eval().cuda().half().to(memory_format=torch.channels_last)
@@ -89,7 +91,7 @@ def main():
         for f, top in zip(files, torch.cat(tops)):
             print(f.name, top.tolist())
     n = len(files)
-    print(f"torch {args.mode}: {n} images; whole run {t2 - t0:.2f} s = {n / (t2 - t0):.0f} img/s; "
+    print(f"torch {args.mode} (cudnn.benchmark {args.cudnn_benchmark}): {n} images; whole run {t2 - t0:.2f} s = {n / (t2 - t0):.0f} img/s; "
           f"classification alone {t2 - t1:.2f} s = {n / (t2 - t1):.0f} img/s", file=sys.stderr)
 
 

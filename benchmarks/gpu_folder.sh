@@ -3,7 +3,8 @@
 # GPU. efficientnet-cli classify --device cuda (B0, fp16 by default there; decoding on every core, and with
 # --decode gpu on the GPU's hardware JPEG decoder) against
 # benchmarks/folder_torch_gpu.py in its two modes (DataLoader workers; nvJPEG on the GPU), on the same photos and the
-# same weights, alternated, ROUNDS rounds. Wall time of each whole command, model load included.
+# same weights, alternated, ROUNDS rounds. Wall time of each whole command, model load included. The console tool
+# runs without cuDNN autotuning (its default) and with --autotune; each script with cudnn.benchmark on and off.
 #   COUNT photos (default 3000), LONG_SIDE (default 1280,1920: webcam to downsized-phone sizes), ROUNDS (2).
 # Writes $OUT/folder.log.
 set -euo pipefail
@@ -38,14 +39,21 @@ timed() {   # label, command...: wall time of the whole command
 }
 for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
   timed "efficientnet-cli classify --device cuda" "$cli" classify --device cuda --model efficientnet_b0 \
-    --weights "$work/b0.pth" --no-progress --csv "$work/out.csv" "$work/photos"
+    --weights "$work/b0.pth" --no-progress --timings --csv "$work/out.csv" "$work/photos"
+  grep -h "^timings" "$work/stderr" || true
   timed "efficientnet-cli classify --device cuda --decode gpu" "$cli" classify --device cuda --decode gpu \
-    --model efficientnet_b0 --weights "$work/b0.pth" --no-progress --csv "$work/out_gpu.csv" "$work/photos"
-  grep -h "^note" "$work/stderr" || true
-  timed "torch DataLoader ($(nproc) workers) fp16 channels_last" python3 "$root/benchmarks/folder_torch_gpu.py" \
-    --mode dataloader --weights "$work/b0.pth" "$work/photos"
-  timed "torch nvJPEG decode_jpeg on the GPU fp16 channels_last" python3 "$root/benchmarks/folder_torch_gpu.py" \
-    --mode nvjpeg --weights "$work/b0.pth" "$work/photos"
+    --model efficientnet_b0 --weights "$work/b0.pth" --no-progress --timings --csv "$work/out_gpu.csv" "$work/photos"
+  grep -h "^note\|^timings" "$work/stderr" || true
+  timed "efficientnet-cli classify --device cuda --decode gpu --autotune" "$cli" classify --device cuda --decode gpu \
+    --autotune --model efficientnet_b0 --weights "$work/b0.pth" --no-progress --timings "$work/photos"
+  grep -h "^timings" "$work/stderr" || true
+  # The anchors at their best: cuDNN's benchmark mode on (as the torchvision references train) and off.
+  for bench in on off; do
+    timed "torch DataLoader ($(nproc) workers) fp16 channels_last, cudnn.benchmark $bench" python3 "$root/benchmarks/folder_torch_gpu.py" \
+      --mode dataloader --cudnn-benchmark $bench --weights "$work/b0.pth" "$work/photos"
+    timed "torch nvJPEG decode_jpeg on the GPU fp16 channels_last, cudnn.benchmark $bench" python3 "$root/benchmarks/folder_torch_gpu.py" \
+      --mode nvjpeg --cudnn-benchmark $bench --weights "$work/b0.pth" "$work/photos"
+  done
 done 2>&1 | tee -a "$out/folder.log"
 # The CLI's answers against the DataLoader script's (the reference transform on both sides; fp16 on both).
 python3 "$root/benchmarks/folder_torch_gpu.py" --mode dataloader --weights "$work/b0.pth" --print "$work/photos" \

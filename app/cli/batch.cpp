@@ -101,6 +101,8 @@ BatchTimes classifyFiles(Classifier& classifier, const std::vector<std::string>&
                 results[slot].error = std::string("classification failed: ") + e.what();
         }
         spent.classifyingSeconds += secondsSince(clock);
+        if (spent.batches == 1)
+            spent.firstBatchSeconds = spent.classifyingSeconds;
         clock = std::chrono::steady_clock::now();
         for (const auto& r : results)
             onResult(r);

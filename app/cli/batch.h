@@ -28,6 +28,7 @@ struct BatchOptions {
 struct BatchTimes {
     double waitingSeconds = 0;
     double classifyingSeconds = 0;
+    double firstBatchSeconds = 0;   // of classifyingSeconds: one-time costs (cuDNN, CUDA graph capture) fall here
     double handingOnSeconds = 0;
     StageTimes stages;   // sums over the batches
     std::size_t batches = 0;

@@ -73,10 +73,10 @@ void printTimings(std::size_t files, double loadSeconds, const BatchTimes& spent
     const auto perBatch = [&](double ms) { return spent.batches ? ms / static_cast<double>(spent.batches) : 0.0; };
     std::fprintf(stderr,
                  "timings: %zu files in %.2f s (%.0f/s): model load %.2f s, waiting for decoded files %.2f s, "
-                 "classifying %.2f s, writing results %.2f s; per batch of up to %zu (%zu batches): decode on the "
+                 "classifying %.2f s (the first batch %.2f s), writing results %.2f s; per batch of up to %zu (%zu batches): decode on the "
                  "GPU %.2f ms, upload %.2f ms, preprocess %.2f ms, forward %.2f ms, postprocess %.2f ms\n",
                  files, totalSeconds, static_cast<double>(files) / totalSeconds, loadSeconds, spent.waitingSeconds,
-                 spent.classifyingSeconds, spent.handingOnSeconds,
+                 spent.classifyingSeconds, spent.firstBatchSeconds, spent.handingOnSeconds,
                  spent.batches ? (files + spent.batches - 1) / spent.batches : 0, spent.batches,
                  perBatch(spent.stages.decodeMs), perBatch(spent.stages.uploadMs), perBatch(spent.stages.preprocessMs),
                  perBatch(spent.stages.forwardMs), perBatch(spent.stages.postprocessMs));
@@ -103,6 +103,9 @@ ClassifierOptions classifierOptions(const Arguments& args)
     options.overrides = request.overrides;
     options.imagenetLabels = request.imagenetLabels;
     options.randomWeights = args.flag("random-weights");
+    // A folder is classified once: cuDNN's timing of its algorithms for every batch size would cost more than it
+    // saves (BENCHMARKS.md, "Folders, third look"). --autotune asks for it, for very long runs.
+    options.autotune = args.flag("autotune");
     options.device = args.value("device", "auto");
     const std::string cachedName =
         options.model.empty() ? std::string("efficientnet_b0") : resolveModelName(options.model).architecture;
@@ -231,7 +234,7 @@ int runClassify(const std::vector<std::string>& argv)
 {
     auto valueOptions = modelOptionNames();
     valueOptions.insert({"topk", "device", "precision", "batch-size", "csv", "json-file", "threads", "decode"});
-    const Arguments args(argv, valueOptions, {"json", "random-weights", "no-progress", "timings"});
+    const Arguments args(argv, valueOptions, {"json", "random-weights", "no-progress", "timings", "autotune"});
     const std::string decode = args.value("decode", "cpu");
     const auto started = std::chrono::steady_clock::now();
     if (decode != "cpu" && decode != "gpu")

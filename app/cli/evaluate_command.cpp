@@ -122,7 +122,7 @@ int runEvaluate(const std::vector<std::string>& argv)
 {
     auto valueOptions = modelOptionNames();
     valueOptions.insert({"device", "precision", "batch-size", "threads"});
-    const Arguments args(argv, valueOptions, {"json", "no-progress"});
+    const Arguments args(argv, valueOptions, {"json", "no-progress", "autotune"});
     if (args.positional().size() != 1)
         throw UsageError("evaluate needs one DATA folder (DATA/<class>/<images>, a folder per class named after the "
                          "model's label)");

@@ -19,7 +19,7 @@ constexpr const char* kUsage = R"(usage:
                             [--device auto|cpu|cuda] [--precision auto|fp32|fp16|bf16] [--source auto|torchvision|timm|lukemelas]
                             [--resize N] [--crop N] [--interpolation bilinear|bicubic] [--mean a,b,c] [--std a,b,c]
                             [--resize-mode shorter|squash] [--batch-size N] [--threads N] [--decode cpu|gpu]
-                            [--csv FILE] [--json] [--json-file FILE] [--no-progress] [--timings] PATH...
+                            [--csv FILE] [--json] [--json-file FILE] [--no-progress] [--timings] [--autotune] PATH...
   efficientnet-cli inspect FILE|DIR [--json] [--model NAME] [--labels FILE] [...]   (what a checkpoint holds)
   efficientnet-cli weights NAME          (the cached checkpoint classify would use; exit 1 if none)
   efficientnet-cli convert --from FILE|DIR --to FILE.safetensors [--model NAME] [--source ...] [--labels FILE] [...]
@@ -30,7 +30,7 @@ constexpr const char* kUsage = R"(usage:
                          [--precision fp32|fp16|bf16] [--recalibrate-bn] [--report FILE.json] [--no-progress]
                          [transform options]
   efficientnet-cli evaluate DATA [--weights FILE|DIR] [--model NAME] [--json] [--device auto|cpu|cuda]
-                            [--precision auto|fp32|fp16|bf16] [--batch-size N] [--threads N] [--no-progress]
+                            [--precision auto|fp32|fp16|bf16] [--batch-size N] [--threads N] [--no-progress] [--autotune]
                             [--source ...] [--labels FILE] [transform options]
 
 PATH is an image or a folder (walked recursively). Without --weights, classify uses a checkpoint for the model
@@ -38,8 +38,10 @@ from the weights cache. The network, class names and transform come from the che
 Face folder's config.json, its source's own transform); --model, --labels and the transform options override them.
 --decode gpu decodes JPEGs on the GPU's hardware JPEG decoder (A100/H100/H200 class; others, and files it cannot
 take, are decoded on the CPU as by default): faster, but its pixels differ slightly from libjpeg's, so probabilities
-move a little from the reference's. --timings tells on stderr where the time went. --json prints one JSON document on stdout, a result per line as each is ready; --csv and --json-file write files
-atomically (FILE.tmp, renamed when complete).
+move a little from the reference's. --timings tells on stderr where the time went. --autotune lets cuDNN time its
+algorithms for each batch size first (CUDA; seconds, once): for runs of many thousands of images. --json prints one
+JSON document on stdout, a result per line as each is ready; --csv and --json-file write files atomically (FILE.tmp,
+renamed when complete).
 Exit status: 0 all inputs classified, 2 some inputs failed, 1 usage or model/weights error.
 download fetches a model's pretrained weights into that cache (SHA-256 verified) and prints the file's path.
 train fine-tunes on DATA/<class>/<images> (a folder per class) and writes a checkpoint that classify reads with the

@@ -263,7 +263,7 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode, 0);
         const QString err = QString::fromUtf8(run.err);
         const QRegularExpression line("timings: 2 files in [0-9.]+ s \\([0-9]+/s\\): model load [0-9.]+ s, waiting for "
-                                      "decoded files [0-9.]+ s, classifying [0-9.]+ s, writing results [0-9.]+ s; per "
+                                      "decoded files [0-9.]+ s, classifying [0-9.]+ s \\(the first batch [0-9.]+ s\\), writing results [0-9.]+ s; per "
                                       "batch of up to 2 \\(1 batches\\):.* forward [0-9.]+ ms");
         QVERIFY2(line.match(err).hasMatch(), qPrintable(err));
         QVERIFY(!QString::fromUtf8(runCli({"classify", "--random-weights", cat}).err).contains("timings:"));

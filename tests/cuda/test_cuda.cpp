@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -132,6 +133,36 @@ void graphReplayEqualsEager(Precision precision)
     char what[160];
     std::snprintf(what, sizeof what, "CUDA graph replay equals eager (%s): max abs difference %.2e", toString(precision), worst);
     check(worst <= (precision == Precision::Float32 ? 1e-4 : 1e-2), what);
+}
+
+// Without autotuning (the console tool's default) cuDNN's heuristics choose the algorithms: the process's benchmark
+// flag follows the option, and the answers are the autotuned engine's within fp16 rounding. The first forward at a
+// new batch size is printed for each (not asserted: a timing), as that is what the option is for.
+void autotuningIsAChoice()
+{
+    const auto model = calibratedModel("efficientnet_b0", 224);
+    const auto input = torch::randn({63, 3, 224, 224}, torch::TensorOptions().device(torch::kCUDA, 0));
+    std::map<bool, torch::Tensor> out;
+    std::map<bool, double> firstMs;
+    std::map<bool, bool> flag;
+    for (const bool autotune : {false, true}) {
+        InferenceOptions options;
+        options.device = torch::Device(torch::kCUDA, 0);
+        options.precision = Precision::Float16;
+        options.autotune = autotune;
+        InferenceModel engine(copyOf(model), options);
+        flag[autotune] = at::globalContext().benchmarkCuDNN();
+        torch::cuda::synchronize();
+        const auto start = std::chrono::steady_clock::now();
+        out[autotune] = engine.forward(input).cpu();
+        firstMs[autotune] = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    }
+    const double rel = relativeError(out[false], out[true]);
+    char what[300];
+    std::snprintf(what, sizeof what, "autotune off/on sets cuDNN's benchmark flag (%d/%d); outputs agree (relative "
+                  "error %.2e < 1e-2); first forward at batch 63 with its graph capture: %.0f ms off, %.0f ms on",
+                  flag[false], flag[true], rel, firstMs[false], firstMs[true]);
+    check(!flag[false] && flag[true] && rel < 1e-2, what);
 }
 
 // The GPU's preprocessing runs Pillow's fixed-point arithmetic (engine/cuda/frame_preprocess.cu): its output equals
@@ -667,6 +698,7 @@ int main(int argc, char** argv)
              graphReplayEqualsEager(Precision::Float32);
              graphReplayEqualsEager(Precision::Float16);
          }},
+        {"autotuningIsAChoice", autotuningIsAChoice},
         {"gpuPreprocessingEqualsCpu", gpuPreprocessingEqualsCpu},
         {"cudaFloatMatchesCpu", cudaFloatMatchesCpu},
         {"classifierOnCudaMatchesCpu", classifierOnCudaMatchesCpu},

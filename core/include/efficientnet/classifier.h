@@ -28,6 +28,8 @@ struct ClassifierOptions {
     TransformOverrides overrides;              // transform values given by hand
     std::string precision = "auto";            // auto (fp16 on CUDA, fp32 on CPU) | fp32 | fp16 | bf16
     bool cudaGraphs = true;                    // replay a CUDA graph per batch size
+    bool autotune = true;                      // CUDA: cuDNN times its algorithms for each new batch size, once
+                                               // (seconds): pays for a camera's endless frames, not for a folder
     bool channelsLast = true;
     bool warmup = true;                        // run (and on CUDA capture) batch 1 once at load
 };

@@ -30,6 +30,7 @@ struct InferenceOptions {
     Precision precision = Precision::Float32;
     bool channelsLast = true;
     bool cudaGraphs = true;          // CUDA only: capture each batch shape once, replay afterwards
+    bool autotune = true;            // CUDA only: cuDNN benchmark mode (process-wide; cuda_support.h)
     bool directOneDnn = true;        // CPU only: run oneDNN directly where the build has it (engine/cpu), else
                                      // through LibTorch
 };

@@ -284,6 +284,7 @@ Classifier::Classifier(const ClassifierOptions& options)
     inference.precision = choosePrecision(options.precision, d.device);
     inference.channelsLast = options.channelsLast && d.device.is_cuda();   // slower on the CPU (oneDNN reorders)
     inference.cudaGraphs = options.cudaGraphs;
+    inference.autotune = options.autotune;
     if (d.device.is_cuda())
         d.stream = std::make_unique<cuda::Stream>(d.device.index());
     d.engine = std::make_unique<InferenceModel>(model, inference);

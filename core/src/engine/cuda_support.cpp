@@ -74,7 +74,7 @@ bool available()
     platform::loadGpuRuntime();
     return torch::cuda::is_available();
 }
-void enableAutotuning() { at::globalContext().setBenchmarkCuDNN(true); }
+void setAutotuning(bool on) { at::globalContext().setBenchmarkCuDNN(on); }
 std::string runtimeVersion()
 {
     int version = 0;
@@ -243,7 +243,7 @@ namespace {
 
 bool compiled() { return false; }
 bool available() { return false; }
-void enableAutotuning() {}
+void setAutotuning(bool) {}
 std::string deviceName(int) { return "none"; }
 AllocatorCounters allocatorCounters(int) { return {}; }
 std::int64_t deviceMemoryInUse(int) { return 0; }

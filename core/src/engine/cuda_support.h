@@ -87,7 +87,9 @@ std::int64_t deviceMemoryInUse(int device);
 // pools, activations) would otherwise stay reserved by this process. No-op without CUDA.
 void releaseCachedMemory();
 
-void enableAutotuning();           // cuDNN benchmark mode
+// cuDNN benchmark mode, for the whole process: on, cuDNN times its algorithms for every layer the first time it meets
+// a batch size (seconds on B0; worth it for a camera's endless frames); off, its heuristics choose at once.
+void setAutotuning(bool on);
 std::string deviceName(int device);   // the GPU's name
 std::string runtimeVersion();        // CUDA runtime, "13.0"; "none" without CUDA
 std::string cudnnVersion();          // "9.19.0"; "none" without cuDNN

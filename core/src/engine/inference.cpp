@@ -54,7 +54,7 @@ InferenceModel::InferenceModel(EfficientNet model, const InferenceOptions& optio
         throw ConfigError(std::string("precision ") + toString(options.precision) +
                           " needs a CUDA device; on the CPU use fp32");
     if (onCuda)
-        cuda::enableAutotuning();
+        cuda::setAutotuning(options.autotune);
     else
         platform::retainFreedMemory();   // or each forward may page-fault its activations back in (platform.h)
     if (!onCuda && options.directOneDnn && onednn::compiled()) {
