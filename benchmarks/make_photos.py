@@ -17,6 +17,7 @@ def main():
     parser.add_argument("--prefix", default="photo", help="file names are PREFIX_NNNN.jpg")
     parser.add_argument("--long-side", default="400,1000",
                         help="range of the long side in pixels, MIN,MAX (camera-like: 1280,1920)")
+    parser.add_argument("--size", help="every photo exactly WxH (one camera's folder), instead of --long-side")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     low, high = (int(v) for v in args.long_side.split(","))
@@ -30,7 +31,10 @@ def main():
         x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
         crop = image.crop((x, y, x + cw, y + ch))
         scale = rng.uniform(low, high) / max(cw, ch)
-        crop = crop.resize((max(1, int(cw * scale)), max(1, int(ch * scale))), Image.BICUBIC)
+        size = (max(1, int(cw * scale)), max(1, int(ch * scale)))
+        if args.size:
+            size = tuple(int(v) for v in args.size.split("x"))
+        crop = crop.resize(size, Image.BICUBIC)
         if rng.random() < 0.5:
             crop = ImageOps.mirror(crop)
         crop.save(out / f"{args.prefix}_{i:04d}.jpg", quality=90)

@@ -43,6 +43,7 @@ BatchTimes classifyFiles(Classifier& classifier, const std::vector<std::string>&
         clock = std::chrono::steady_clock::now();
         ++spent.batches;
         std::vector<FileResult> results(count);
+        double forwardMs = 0;
         std::vector<size_t> jpegSlots;
         for (size_t i = 0; i < count; ++i) {
             results[i].path = files[first + i];
@@ -61,6 +62,7 @@ BatchTimes classifyFiles(Classifier& classifier, const std::vector<std::string>&
             try {
                 onGpu = classifier.classifyJpegs(jpegs, topk);
                 addStages(spent.stages, onGpu.times);
+                forwardMs += onGpu.times.forwardMs;
             } catch (const std::exception&) {   // a corrupt file in the batch, out of memory: the CPU decodes them all
                 onGpu.predictions.assign(jpegs.size(), std::nullopt);
             }
@@ -89,6 +91,7 @@ BatchTimes classifyFiles(Classifier& classifier, const std::vector<std::string>&
         try {
             auto batch = classifier.classifyBatch(images, topk);
             addStages(spent.stages, batch.times);
+            forwardMs += images.empty() ? 0.0 : batch.times.forwardMs;
             for (size_t k = 0; k < imageSlots.size(); ++k) {
                 auto& r = results[imageSlots[k]];
                 const double decodeMs = r.times.decodeMs;
@@ -103,6 +106,7 @@ BatchTimes classifyFiles(Classifier& classifier, const std::vector<std::string>&
         spent.classifyingSeconds += secondsSince(clock);
         if (spent.batches == 1)
             spent.firstBatchSeconds = spent.classifyingSeconds;
+        spent.forwardMs.push_back(forwardMs);
         clock = std::chrono::steady_clock::now();
         for (const auto& r : results)
             onResult(r);

@@ -31,6 +31,7 @@ struct BatchTimes {
     double firstBatchSeconds = 0;   // of classifyingSeconds: one-time costs (cuDNN, CUDA graph capture) fall here
     double handingOnSeconds = 0;
     StageTimes stages;   // sums over the batches
+    std::vector<double> forwardMs;   // each batch's forward (the sum of its parts' when it had two)
     std::size_t batches = 0;
 };
 

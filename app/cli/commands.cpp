@@ -80,6 +80,13 @@ void printTimings(std::size_t files, double loadSeconds, const BatchTimes& spent
                  spent.batches ? (files + spent.batches - 1) / spent.batches : 0, spent.batches,
                  perBatch(spent.stages.decodeMs), perBatch(spent.stages.uploadMs), perBatch(spent.stages.preprocessMs),
                  perBatch(spent.stages.forwardMs), perBatch(spent.stages.postprocessMs));
+    // The average hides one-time costs (the first batch at each size captures a CUDA graph): the spread shows them.
+    if (!spent.forwardMs.empty()) {
+        auto sorted = spent.forwardMs;
+        std::sort(sorted.begin(), sorted.end());
+        std::fprintf(stderr, "timings: forward per batch: first %.2f ms, median %.2f ms, slowest %.2f ms\n",
+                     spent.forwardMs.front(), sorted[sorted.size() / 2], sorted.back());
+    }
 }
 
 // Decoding runs beside the model: on a GPU machine every core can decode; on the CPU the model's own threads

@@ -100,7 +100,8 @@ Agreement compare(const QJsonObject& reference, const QJsonObject& document)
 
 QStringList classifyArgs(const QJsonObject& c, const QStringList& photos)
 {
-    QStringList args{"classify", "--json", "--topk", QString::number(c["results"].toArray()[0].toObject()["topk"]
+    // The CPU in fp32, as the reference ran: on a GPU machine auto would be fp16 (test_cuda compares that path).
+    QStringList args{"classify", "--json", "--device", "cpu", "--topk", QString::number(c["results"].toArray()[0].toObject()["topk"]
                                                                          .toArray().size()),
                      "--weights", c["weights"].toString()};
     if (!c["model"].isNull())

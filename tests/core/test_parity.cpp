@@ -25,8 +25,10 @@ constexpr double kTolerance = 1e-4;
 constexpr double kDeepTolerance = 2e-4;
 
 // The inference form folds BatchNorm into the convolutions and runs oneDNN's kernels: the same function with its
-// float operations in another order (B6: 1.4e-4 where the module form gives 4.9e-5), held to the deep bound.
-constexpr double kInferenceFormTolerance = kDeepTolerance;
+// float operations in another order, which depends on the CPU's instruction set. B6, the deepest of B0-B7, the worst:
+// 1.4e-4 on this machine's AVX2 (the module form: 4.9e-5), 2.29e-4 on the GPU machine's AVX-512 Xeon, of logits
+// spanning 16.3 (1.4e-5 of it). A real fault (wrong padding, BN eps, a missed fold) moves logits by 1e-2 and more.
+constexpr double kInferenceFormTolerance = 3e-4;
 
 double toleranceFor(const std::string& variant)
 {

@@ -15,6 +15,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
+#include <opencv2/videoio/registry.hpp>
 
 #include "desktop_app.h"
 #include "efficientnet/ui/main_window.h"
@@ -226,6 +227,13 @@ private Q_SLOTS:
         // A stream whose server sends the first 30% of a video and then nothing, keeping the connection open (a frozen
         // IP camera): live mode stops with a message within the stated 5 s of the last frame (plus scheduling slack).
         constexpr double kStatedSeconds = 5.0, kSlackSeconds = 3.0;
+        // OpenCV reads http:// streams through FFmpeg or GStreamer. Debian's OpenCV (CI, the packages) has FFmpeg; an
+        // OpenCV built without either (the GPU machine's, benchmarks/prepare_gpu_desktop.sh) cannot open one at all.
+        bool readsStreams = false;
+        for (const auto backend : cv::videoio_registry::getStreamBackends())
+            readsStreams = readsStreams || backend == cv::CAP_FFMPEG || backend == cv::CAP_GSTREAMER;
+        if (!readsStreams)
+            QSKIP("this OpenCV has neither FFmpeg nor GStreamer, so it opens no http:// stream to stall");
         efficientnet::test::removeProxiesFromThisProcess();
         efficientnet::test::WeightsServer server;
         const QString problem = server.start(m_dir.path(), m_dir.filePath("stall.log"));
