@@ -113,6 +113,8 @@ ClassifierOptions classifierOptions(const Arguments& args)
     // A folder is classified once: cuDNN's timing of its algorithms for every batch size would cost more than it
     // saves (BENCHMARKS.md, "Folders, third look"). --autotune asks for it, for very long runs.
     options.autotune = args.flag("autotune");
+    // No batch-1 warm-up at load (the app's, for its first frame): a run's first batch sets itself up at its own size.
+    options.warmup = false;
     options.device = args.value("device", "auto");
     const std::string cachedName =
         options.model.empty() ? std::string("efficientnet_b0") : resolveModelName(options.model).architecture;

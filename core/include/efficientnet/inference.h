@@ -43,8 +43,11 @@ public:
     ~InferenceModel();
 
     // Normalised NCHW input on the model's device (any float dtype) -> logits [N, classes] in fp32. Under
-    // c10::InferenceMode. With CUDA graphs, the first call for a batch shape captures it.
+    // c10::InferenceMode. With CUDA graphs, the first call for a batch shape captures it, unless a graph of up to
+    // twice its batch size was captured already: the batch then replays that one, padded.
     torch::Tensor forward(const torch::Tensor& input);
+    // CUDA graphs captured so far (one per batch shape that needed its own).
+    std::size_t capturedGraphs() const { return m_graphs.size(); }
 
     const InferenceOptions& options() const { return m_options; }
     const EfficientNet& model() const { return m_model; }
@@ -53,6 +56,7 @@ public:
 
 private:
     torch::Tensor eagerForward(const torch::Tensor& input);
+    cuda::GraphForward* graphToPadInto(const torch::Tensor& input);
 
     EfficientNet m_model;
     InferenceOptions m_options;

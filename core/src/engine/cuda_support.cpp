@@ -230,9 +230,10 @@ GraphForward::~GraphForward() = default;
 
 torch::Tensor GraphForward::run(const torch::Tensor& input)
 {
-    m_impl->input.copy_(input, /*non_blocking=*/true);
+    const int64_t batch = input.size(0);
+    m_impl->input.narrow(0, 0, batch).copy_(input, /*non_blocking=*/true);
     m_impl->graph.replay();
-    return m_impl->output;
+    return batch == m_impl->output.size(0) ? m_impl->output : m_impl->output.narrow(0, 0, batch);
 }
 
 #else   // LibTorch without CUDA: the engine never takes these paths (available() is false)

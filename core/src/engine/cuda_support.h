@@ -62,6 +62,7 @@ public:
     using Forward = std::function<torch::Tensor(const torch::Tensor&)>;
     GraphForward(const Forward& forward, const torch::Tensor& exampleInput);
     ~GraphForward();
+    // input: the captured shape, or fewer images (the first rows of the captured input; the output's first rows).
     torch::Tensor run(const torch::Tensor& input);
 
 private:

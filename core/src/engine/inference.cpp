@@ -92,10 +92,37 @@ torch::Tensor InferenceModel::forward(const torch::Tensor& input)
     }
     if (!(m_options.cudaGraphs && input.is_cuda()))
         return eagerForward(input).to(torch::kFloat);
+    if (auto* larger = graphToPadInto(input))
+        return larger->run(input).to(torch::kFloat);   // only the first input.size(0) rows come back
     auto& graph = m_graphs[input.sizes().vec()];
     if (!graph)
         graph = std::make_unique<cuda::GraphForward>([this](const torch::Tensor& x) { return eagerForward(x); }, input);
     return graph->run(input).to(torch::kFloat);
+}
+
+cuda::GraphForward* InferenceModel::graphToPadInto(const torch::Tensor& input)
+{
+    // A batch without a graph of its own, such as a folder's last, partial batch, replays the smallest captured graph
+    // of up to twice its size: a new size would cost cuDNN's choice of algorithms for every layer plus a capture
+    // (1.6-2.4 s for B0 on an H200, BENCHMARKS.md "Folders, third look"), the spare rows a few milliseconds. The
+    // spare rows hold the previous batch's images; in the inference form every image's output depends on that
+    // image alone (BatchNorm folded, pooling per image), so they change nothing.
+    auto shape = input.sizes().vec();
+    const int64_t batch = shape[0];
+    if (m_graphs.count(shape))
+        return nullptr;
+    cuda::GraphForward* best = nullptr;
+    int64_t bestBatch = 0;
+    for (const auto& [captured, graph] : m_graphs) {
+        shape[0] = captured[0];
+        if (captured != shape || captured[0] <= batch || captured[0] > 2 * batch)
+            continue;
+        if (!best || captured[0] < bestBatch) {
+            best = graph.get();
+            bestBatch = captured[0];
+        }
+    }
+    return best;
 }
 
 } // namespace efficientnet
