@@ -71,15 +71,27 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
 void printTimings(std::size_t files, double loadSeconds, const BatchTimes& spent, double totalSeconds)
 {
     const auto perBatch = [&](double ms) { return spent.batches ? ms / static_cast<double>(spent.batches) : 0.0; };
+    // Only the stages that ran: no GPU decoding or upload on the CPU.
+    std::string stages;
+    const auto stage = [&](const char* name, double ms, bool ran) {
+        if (!ran)
+            return;
+        char text[64];
+        std::snprintf(text, sizeof text, "%s%s %.2f ms", stages.empty() ? "" : ", ", name, perBatch(ms));
+        stages += text;
+    };
+    stage("decode on the GPU", spent.stages.decodeMs, spent.stages.decodeMs > 0);
+    stage("upload", spent.stages.uploadMs, spent.stages.uploadMs > 0);
+    stage("preprocess", spent.stages.preprocessMs, true);
+    stage("forward", spent.stages.forwardMs, true);
+    stage("postprocess", spent.stages.postprocessMs, true);
     std::fprintf(stderr,
                  "timings: %zu files in %.2f s (%.0f/s): model load %.2f s, waiting for decoded files %.2f s, "
-                 "classifying %.2f s (the first batch %.2f s), writing results %.2f s; per batch of up to %zu (%zu batches): decode on the "
-                 "GPU %.2f ms, upload %.2f ms, preprocess %.2f ms, forward %.2f ms, postprocess %.2f ms\n",
+                 "classifying %.2f s (the first batch %.2f s), writing results %.2f s; per batch of up to %zu (%zu "
+                 "batches): %s\n",
                  files, totalSeconds, static_cast<double>(files) / totalSeconds, loadSeconds, spent.waitingSeconds,
                  spent.classifyingSeconds, spent.firstBatchSeconds, spent.handingOnSeconds,
-                 spent.batches ? (files + spent.batches - 1) / spent.batches : 0, spent.batches,
-                 perBatch(spent.stages.decodeMs), perBatch(spent.stages.uploadMs), perBatch(spent.stages.preprocessMs),
-                 perBatch(spent.stages.forwardMs), perBatch(spent.stages.postprocessMs));
+                 spent.batches ? (files + spent.batches - 1) / spent.batches : 0, spent.batches, stages.c_str());
     // The average hides one-time costs (the first batch at each size captures a CUDA graph): the spread shows them.
     if (!spent.forwardMs.empty()) {
         auto sorted = spent.forwardMs;
