@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# On the GPU machine: benchmarks/gpu_desktop.sh's stages cut into device calls of at most 10 minutes each, as the
+# 2026-12-03 run went (BENCHMARKS.md, "The whole product on the GPU machine"). Run them one after the other on a
+# machine kept warm (a fresh machine has no build-gpu/):
+#   bash benchmarks/gpu_calls.sh first    # deps; core + CLI + test_cuda (~285 s); test_cuda beside the rest of the build
+#   bash benchmarks/gpu_calls.sh tests    # the rest of the build if unfinished; ctest but test_cuda; test_desktop_cuda
+#   bash benchmarks/gpu_calls.sh folder   # benchmarks/gpu_folder.sh, 2,000 photos, one round
+# Each writes under $OUT (logs packed by gpu_desktop.sh) and prints a summary.
+set -uo pipefail
+out=${OUT:-/tmp/out}
+stage() {   # subfolder, gpu_desktop.sh variables...: one run of gpu_desktop.sh with its own logs
+  local sub=$1
+  shift
+  mkdir -p "$out/$sub"
+  env OUT="$out/$sub" "$@" bash benchmarks/gpu_desktop.sh > "$out/$sub.txt" 2>&1
+}
+environment() {   # gpu_desktop.sh's environment (its export lines), for the programs run beside it
+  root=$PWD deps=$PWD/build-gpu-deps
+  prefix=$deps/debian opencv=$deps/opencv
+  eval "$(sed -n '/^export /p' benchmarks/gpu_desktop.sh)"
+}
+case ${1:-} in
+  first)
+    stage core STAGES="deps build" TARGETS="test_cuda efficientnet-cli"
+    echo "core, CLI and test_cuda built at $SECONDS s"
+    environment
+    (stdbuf -oL build-gpu/tests/test_cuda > "$out/test_cuda.log" 2>&1; echo "test_cuda rc $? at $SECONDS s" >> "$out/test_cuda.log") &
+    cuda=$!
+    stage all STAGES="build"
+    echo "everything built at $SECONDS s"
+    left=$((575 - SECONDS))
+    [ $left -gt 0 ] && timeout $left tail --pid=$cuda -f /dev/null
+    grep -E "FAIL|passed|rc " "$out/test_cuda.log" | tail -8
+    ;;
+  tests)
+    stage rest STAGES="build"
+    stage ctest STAGES="test" CTEST_ARGS="-E ^test_cuda$|^test_desktop_cuda$" CTEST_SECONDS=330
+    tail -25 "$out/ctest.txt"
+    stage desktop STAGES="desktop"
+    tail -14 "$out/desktop.txt" | cut -c1-300
+    ;;
+  folder)
+    environment
+    mkdir -p "$out/folder"
+    (OUT=$out/folder COUNT=2000 ROUNDS=1 timeout "${LIMIT:-300}" bash benchmarks/gpu_folder.sh) > "$out/folder.txt" 2>&1
+    cat "$out/folder/folder.log"
+    ;;
+  *) echo "usage: $0 first|tests|folder" >&2; exit 2 ;;
+esac
