@@ -15,7 +15,7 @@ cli=$root/build-gpu/app/cli/efficientnet-cli
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 count=${COUNT:-3000}
-jobs=$(nproc)
+jobs=$(nproc --all)   # --all: gpu_desktop.sh's OMP_NUM_THREADS=2 would make nproc say 2
 # The photos made on every core at once: one generator per core, each with its own seed and file prefix.
 for ((j = 0; j < jobs; j++)); do
   python3 "$root/benchmarks/make_photos.py" --samples "$root/resources/samples" --out "$work/photos" \
@@ -26,7 +26,7 @@ python3 -c "import torch, torchvision; torch.manual_seed(0); torch.save(torchvis
 n=$(ls "$work/photos" | wc -l)
 {
   nvidia-smi --query-gpu=name --format=csv,noheader
-  echo "$(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $n photos, $(du -sm "$work/photos" | cut -f1) MB"
+  echo "$(nproc --all) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $n photos, $(du -sm "$work/photos" | cut -f1) MB"
 } | tee "$out/folder.log"
 timed() {   # label, command...: wall time of the whole command
   local label=$1 start end
@@ -49,7 +49,7 @@ for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
   grep -h "^timings" "$work/stderr" || true
   # The anchors at their best: cuDNN's benchmark mode on (as the torchvision references train) and off.
   for bench in on off; do
-    timed "torch DataLoader ($(nproc) workers) fp16 channels_last, cudnn.benchmark $bench" python3 "$root/benchmarks/folder_torch_gpu.py" \
+    timed "torch DataLoader ($(python3 -c "import os; print(os.cpu_count())") workers) fp16 channels_last, cudnn.benchmark $bench" python3 "$root/benchmarks/folder_torch_gpu.py" \
       --mode dataloader --cudnn-benchmark $bench --weights "$work/b0.pth" "$work/photos"
     timed "torch nvJPEG decode_jpeg on the GPU fp16 channels_last, cudnn.benchmark $bench" python3 "$root/benchmarks/folder_torch_gpu.py" \
       --mode nvjpeg --cudnn-benchmark $bench --weights "$work/b0.pth" "$work/photos"

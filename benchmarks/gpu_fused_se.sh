@@ -1,25 +1,38 @@
 #!/usr/bin/env bash
-# On the GPU machine (see ../shared/GPU.md): test_cuda, then the engine with the fused squeeze-and-excitation gate
-# against the unfused form (EFFICIENTNET_UNFUSED_SE=1) in the same run, alternated, B0 fp16 at batch 1 and 256.
-# Needs nlohmann-json carried in .device-carry/ (benchmarks/prepare_device_carry.sh). Logs to $OUT.
+# On the GPU machine (see ../shared/GPU.md): test_cuda, then the engine with a fused form against its unfused form in
+# the same run, alternated, fp16 at batch 1 and 256 (issue 17). Which form: UNFUSED names the variable that turns
+# it off (EFFICIENTNET_UNFUSED_SE, the default: the squeeze-and-excitation gate; EFFICIENTNET_UNFUSED_DW: the
+# depthwise conv with its bias, SiLU and the squeeze). MODELS (default efficientnet_b0), BATCHES (1,256), ROUNDS (2),
+# SKIP_TESTS=1, ANCHORS=1: PyTorch's anchors (eager, CUDA graph, torch.compile reduce-overhead) after, in the same
+# call. Needs .device-carry/ from benchmarks/prepare_gpu_desktop.sh. Logs to $OUT.
 set -euo pipefail
 out=${OUT:-/tmp/out}
 mkdir -p "$out"
-build=$PWD/build-cuda
-tp=$(python3 -c "import torch; print(torch.utils.cmake_prefix_path)")
+unfused=${UNFUSED:-EFFICIENTNET_UNFUSED_SE}
+# gpu_desktop.sh's build (test_cuda decodes the sample photos: OpenCV from .device-carry/, made here by
+# benchmarks/prepare_gpu_desktop.sh) and its environment for the programs it built.
+(OUT=$out/build STAGES="deps build" TARGETS="efficientnet-bench test_cuda" bash benchmarks/gpu_desktop.sh) \
+  > "$out/build.txt" 2>&1 || { tail -40 "$out/build.txt"; exit 1; }
+root=$PWD deps=$PWD/build-gpu-deps
+prefix=$deps/debian opencv=$deps/opencv
+eval "$(sed -n '/^export /p' benchmarks/gpu_desktop.sh)"
+build=$PWD/build-gpu
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$tp;$PWD/.device-carry" \
-    -DTORCH_CUDA_ARCH_LIST=9.0a -DEFFICIENTNET_WITH_QT=OFF -DEFFICIENTNET_WITH_OPENCV=OFF \
-    -DEFFICIENTNET_WITH_DOWNLOAD=OFF > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-fi
-cmake --build "$build" -j "$(nproc)" --target efficientnet-bench test_cuda > "$out/build.log" 2>&1 || { grep -E -A5 "error" "$out/build.log" | head -60; exit 1; }
-[ "${SKIP_TESTS:-0}" = 1 ] || { "$build/tests/test_cuda" > "$out/test_cuda.log" 2>&1 || true; grep -E "FAIL|fused|passed" "$out/test_cuda.log"; }
-for round in $(seq "${ROUNDS:-2}"); do
-  for mode in fused unfused; do
-    if [ "$mode" = unfused ]; then export EFFICIENTNET_UNFUSED_SE=1; else unset EFFICIENTNET_UNFUSED_SE; fi
-    echo "== round $round, SE $mode" | tee -a "$out/bench.log"
-    "$build/app/bench/efficientnet-bench" --device cuda --precision fp16 --batches "${BATCHES:-1,256}" \
-      --iterations 100 --warmup 20 --only tensors 2>&1 | grep tensor | tee -a "$out/bench.log"
+echo "built at $SECONDS s"
+[ "${SKIP_TESTS:-0}" = 1 ] || { "$build/tests/test_cuda" > "$out/test_cuda.log" 2>&1 || true; grep -E "FAIL|fused|passed" "$out/test_cuda.log" | cut -c1-260; }
+for model in ${MODELS:-efficientnet_b0}; do
+  for round in $(seq "${ROUNDS:-2}"); do
+    for mode in fused unfused; do
+      if [ "$mode" = unfused ]; then export "$unfused=1"; else unset "$unfused"; fi
+      echo "== $model, round $round, $unfused: $mode" | tee -a "$out/bench.log"
+      "$build/app/bench/efficientnet-bench" --model "$model" --device cuda --precision fp16 --batches "${BATCHES:-1,256}" \
+        --iterations 100 --warmup 20 --only tensors 2>&1 | grep tensor | tee -a "$out/bench.log"
+    done
   done
 done
+unset "$unfused"
+if [ "${ANCHORS:-0}" = 1 ]; then
+  python3 benchmarks/anchors.py --batches "${BATCHES:-1,256}" --compile-batches "${BATCHES:-1,256}" \
+    --compile-modes reduce-overhead 2>&1 | grep -E "^anchor" | tee -a "$out/bench.log"
+fi
+echo "done at $SECONDS s"

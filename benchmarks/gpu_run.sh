@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the GPU machine (see ../shared/GPU.md): build the Qt-free targets against the CUDA LibTorch of the Python
-# torch package, run the CUDA tests, the engine benchmark and the PyTorch anchors, in one run. Logs go to $OUT.
+# torch package, run the engine benchmark and the PyTorch anchors, in one run. Logs go to $OUT.
 # Needs nlohmann-json's headers and CMake config carried in .device-carry/ (benchmarks/prepare_device_carry.sh).
 set -euo pipefail
 out=${OUT:-/tmp/out}
@@ -13,8 +13,8 @@ if [ ! -f "$build/build.ninja" ]; then
     -DTORCH_CUDA_ARCH_LIST=9.0a -DEFFICIENTNET_WITH_QT=OFF -DEFFICIENTNET_WITH_OPENCV=OFF \
     -DEFFICIENTNET_WITH_DOWNLOAD=OFF > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
 fi
-cmake --build "$build" -j "$(nproc)" --target efficientnet-bench test_cuda > "$out/build.log" 2>&1 || { grep -E "error|Error" "$out/build.log" | head -30; exit 1; }
-echo "== CUDA tests"; "$build/tests/test_cuda" 2>&1 | tee "$out/test_cuda.log" || echo "CUDA TESTS FAILED"
+cmake --build "$build" -j "$(nproc)" --target efficientnet-bench > "$out/build.log" 2>&1 || { grep -E "error|Error" "$out/build.log" | head -30; exit 1; }
+echo "== CUDA tests: not in this build (test_cuda decodes photos, so it needs OpenCV): benchmarks/gpu_fused_se.sh runs it" | tee "$out/test_cuda.log"
 [ "${SKIP_BENCH:-0}" = 1 ] && exit 0
 echo "== engine"; "$build/app/bench/efficientnet-bench" --device cuda --precision fp16 --batches "${BATCHES:-1,8,64,256}" \
   --iterations 100 --warmup 20 2>&1 | tee "$out/bench.log"
