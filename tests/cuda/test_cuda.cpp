@@ -6,7 +6,10 @@
 //  - GPU preprocessing equals the host's (Pillow's arithmetic) to float rounding;
 //  - CUDA fp32 equals the CPU within TF32 rounding.
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -42,10 +45,11 @@ constexpr int kSkip = 77;
 int g_passed = 0;
 int g_failed = 0;
 
-void check(bool ok, const std::string& what)
+bool check(bool ok, const std::string& what)
 {
     std::printf("%s: %s\n", ok ? "PASS" : "FAIL", what.c_str());
     ++(ok ? g_passed : g_failed);
+    return ok;
 }
 
 double relativeError(const torch::Tensor& a, const torch::Tensor& b)
@@ -64,10 +68,10 @@ double top1Agreement(const torch::Tensor& a, const torch::Tensor& reference)
 }
 
 // A random model whose BatchNorm statistics come from data (one train-mode pass), so activations stay O(1).
-EfficientNet calibratedModel(const std::string& variant, int size)
+EfficientNet calibratedModel(const std::string& variant, int size, Padding padding = Padding::Symmetric)
 {
     torch::manual_seed(0);
-    EfficientNet model{EfficientNetOptions(variant)};
+    EfficientNet model{EfficientNetOptions(variant).padding(padding)};
     for (auto& m : model->modules(false))
         if (auto* bn = m->as<torch::nn::BatchNorm2d>())
             bn->options.momentum(1.0);   // the running statistics become this batch's
@@ -575,6 +579,136 @@ void fusedSqueezeExcitationMatchesComposition()
 #endif
 }
 
+// The fused depthwise kernel (cuda/fused_ops.h: depthwise conv + folded-BN bias + SiLU + the squeeze-excitation's
+// squeeze) against its composition in fp32 (a padded conv2d with groups = channels, bias, SiLU; the mean of that),
+// then the gate from its sums against the composition of torchvision's SqueezeExcitation. Shapes that take every
+// path: kernels 3 and 5, strides 1 and 2, symmetric and TensorFlow-SAME (asymmetric) padding, 16-byte packs and
+// single channels (counts not divisible by 8), odd sizes, batch 1 (many tiles per image) and more, B7's 3840
+// channels. Two runs give bit-identical outputs and sums (no atomics: a replayed graph gives the same answer).
+void fusedDepthwiseMatchesComposition()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    struct Case {
+        int64_t n, c, h, w, k, stride;
+        std::array<int64_t, 4> padding;   // top, bottom, left, right
+        torch::ScalarType type;
+        double tolerance;
+    };
+    const std::vector<Case> cases{
+        {1, 32, 112, 112, 3, 1, {1, 1, 1, 1}, torch::kHalf, 1e-2},      // B0's first block at batch 1
+        {2, 96, 112, 112, 3, 2, {1, 1, 1, 1}, torch::kHalf, 1e-2},
+        {3, 240, 28, 28, 5, 2, {1, 2, 1, 2}, torch::kBFloat16, 2e-2},   // TF SAME: 28 -> 14 pads 1 + 2
+        {2, 20, 9, 7, 5, 1, {2, 2, 2, 2}, torch::kHalf, 1e-2},          // channels % 8 != 0
+        {1, 1152, 7, 7, 5, 1, {2, 2, 2, 2}, torch::kBFloat16, 2e-2},
+        {2, 36, 15, 15, 3, 2, {0, 1, 0, 1}, torch::kFloat, 1e-5},       // fp32 in packs of 4; TF SAME 15 -> 8
+        {4, 7, 10, 13, 3, 1, {1, 1, 1, 1}, torch::kFloat, 1e-5},
+        {1, 3840, 5, 5, 3, 1, {1, 1, 1, 1}, torch::kHalf, 1e-2},
+        {64, 144, 56, 56, 3, 1, {1, 1, 1, 1}, torch::kHalf, 1e-2}};     // one tile per image
+    const torch::Device device(torch::kCUDA, 0);
+    for (const auto& k : cases) {
+        torch::manual_seed(11);
+        const auto x = torch::randn({k.n, k.c, k.h, k.w}).to(device, k.type).contiguous(torch::MemoryFormat::ChannelsLast);
+        const auto taps = (torch::randn({k.k * k.k, k.c}) / double(k.k)).to(device, k.type);
+        const auto bias = torch::randn({k.c}).to(device);
+        const int64_t squeezed = std::max<int64_t>(1, k.c / 4);
+        const auto w1 = (torch::randn({squeezed, k.c}) / std::sqrt(double(k.c))).to(device);
+        const auto b1 = torch::randn({squeezed}).to(device);
+        const auto w2 = (torch::randn({k.c, squeezed}) / std::sqrt(double(squeezed))).to(device);
+        const auto b2 = torch::randn({k.c}).to(device);
+
+        // The reference in fp32 on the CPU (cuDNN's fp32 convolutions may round through TF32).
+        const auto [top, bottom, left, right] = k.padding;
+        const auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat); };
+        const auto padded = torch::constant_pad_nd(cpu(x), {left, right, top, bottom}, 0);
+        const auto weight = cpu(taps).t().reshape({k.c, 1, k.k, k.k});
+        const std::vector<int64_t> stride{k.stride, k.stride}, noPadding{0, 0}, noDilation{1, 1};
+        const auto expected = torch::silu(torch::conv2d(padded, weight, cpu(bias), stride, noPadding, noDilation, k.c));
+        const auto expectedMeans = expected.mean({2, 3});
+        const auto hidden = torch::silu(torch::linear(expectedMeans, cpu(w1), cpu(b1)));
+        const auto gate = torch::sigmoid(torch::linear(hidden, cpu(w2), cpu(b2)));
+        const auto expectedGated = expected * gate.view({k.n, k.c, 1, 1});
+
+        const auto first = cuda::depthwiseSiluSqueeze(x, taps, bias, k.k, k.stride, k.padding, true);
+        const auto second = cuda::depthwiseSiluSqueeze(x, taps, bias, k.k, k.stride, k.padding, true);
+        const std::string shape = std::to_string(k.n) + "x" + std::to_string(k.c) + "x" + std::to_string(k.h) + "x" +
+                                  std::to_string(k.w) + " k" + std::to_string(k.k) + " s" + std::to_string(k.stride) +
+                                  " pad " + std::to_string(top) + "/" + std::to_string(bottom) + "/" +
+                                  std::to_string(left) + "/" + std::to_string(right) + " " +
+                                  std::string(c10::toString(k.type));
+        if (!check(first && second, "fused depthwise " + shape + ": taken"))
+            continue;
+        const auto& y = first->y;
+        const bool shapeRight = y.sizes() == expected.sizes() && y.is_contiguous(torch::MemoryFormat::ChannelsLast);
+        const double error = shapeRight ? relativeError(cpu(y), expected) : 1.0;
+        const auto means = cpu(first->partialSums).sum(1) / double(y.size(2) * y.size(3));
+        const double meanError = shapeRight ? relativeError(means, expectedMeans) : 1.0;
+        check(shapeRight && error < k.tolerance && meanError < k.tolerance,
+              "fused depthwise = conv + bias + SiLU, its sums = the means: " + shape + ", output " +
+                  std::to_string(y.size(2)) + "x" + std::to_string(y.size(3)) + " (expected " +
+                  std::to_string(expected.size(2)) + "x" + std::to_string(expected.size(3)) + "), " +
+                  std::to_string(first->partialSums.size(1)) + " tiles per image, relative error " +
+                  std::to_string(error) + ", means " + std::to_string(meanError) + " < " + std::to_string(k.tolerance));
+        check(torch::equal(y, second->y) && torch::equal(first->partialSums, second->partialSums),
+              "fused depthwise " + shape + ": two runs give bit-identical outputs and sums");
+        auto gated = y.clone(torch::MemoryFormat::ChannelsLast);
+        cuda::squeezeExcitationFromSums(gated, first->partialSums, w1.contiguous(), b1, w2.t().contiguous(), b2);
+        const double gateError = relativeError(cpu(gated), expectedGated);
+        check(gateError < k.tolerance, "SE gate from the fused sums = composition: " + shape + ", relative error " +
+                                           std::to_string(gateError) + " < " + std::to_string(k.tolerance));
+    }
+#endif
+}
+
+#ifdef EFFICIENTNET_WITH_CUDA
+// EFFICIENTNET_UNFUSED_DW, read when a model is prepared for inference.
+void setUnfusedDepthwise(bool unfused)
+{
+#ifdef _WIN32
+    _putenv_s("EFFICIENTNET_UNFUSED_DW", unfused ? "1" : "");
+#else
+    if (unfused)
+        setenv("EFFICIENTNET_UNFUSED_DW", "1", 1);
+    else
+        unsetenv("EFFICIENTNET_UNFUSED_DW");
+#endif
+}
+#endif
+
+// The whole network with the fused depthwise + squeeze (the default on CUDA) against the same weights with
+// EFFICIENTNET_UNFUSED_DW=1 (cuDNN's depthwise, the epilogue, the SE's own mean): the same logits within fp16
+// rounding, at batch 1 and 5, B0 with torchvision's padding and with TensorFlow SAME (timm's tf_ weights).
+void fusedDepthwiseNetworkMatchesUnfused()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    const torch::Device device(torch::kCUDA, 0);
+    torch::NoGradGuard noGrad;
+    for (const auto padding : {Padding::Symmetric, Padding::TfSame}) {
+        const auto base = calibratedModel("efficientnet_b0", 224, padding);
+        const auto prepared = [&](bool fused) {
+            EfficientNet model(base->options());
+            loadStateDict(model, stateDict(base), "(copy)");
+            setUnfusedDepthwise(!fused);
+            model->prepareForInference(device, torch::kHalf, /*channelsLast=*/true);
+            setUnfusedDepthwise(false);
+            return model;
+        };
+        auto fused = prepared(true);
+        auto unfused = prepared(false);
+        for (const int64_t batch : {1, 5}) {
+            const auto images = torch::randn({batch, 3, 224, 224}).to(device, torch::kHalf);
+            const auto a = fused->forward(images).to(torch::kFloat);
+            const auto b = unfused->forward(images).to(torch::kFloat);
+            const double error = relativeError(a, b);
+            const double agreement = top1Agreement(a, b);   // NaN: no sample with a clear top-1
+            check(error < 1e-2 && (std::isnan(agreement) || agreement == 1.0),
+                  std::string("B0 ") + (padding == Padding::TfSame ? "TF SAME" : "symmetric") + " fp16 batch " +
+                      std::to_string(batch) + ": fused depthwise logits = unfused, relative error " +
+                      std::to_string(error) + " < 0.01, same top-1");
+        }
+    }
+#endif
+}
+
 // Fine-tuning on CUDA (training_step.h, the trainer's own step): from the same weights and batch, a step in fp16
 // (autocast with loss scaling) and in bf16 gives fp32's loss and gradients within half-precision rounding. SGD with
 // learning rate 1 makes the update the gradient itself. A step whose scaled fp16 gradients overflow is skipped and
@@ -736,6 +870,8 @@ int main(int argc, char** argv)
         {"classifierOnCudaMatchesCpu", classifierOnCudaMatchesCpu},
         {"steadyStateFramesTakeNoNewMemory", steadyStateFramesTakeNoNewMemory},
         {"fusedSqueezeExcitationMatchesComposition", fusedSqueezeExcitationMatchesComposition},
+        {"fusedDepthwiseMatchesComposition", fusedDepthwiseMatchesComposition},
+        {"fusedDepthwiseNetworkMatchesUnfused", fusedDepthwiseNetworkMatchesUnfused},
         {"trainingStepInHalfPrecisionFollowsFloat", trainingStepInHalfPrecisionFollowsFloat},
         {"multiTensorAdamWMatchesLibTorchAdamW", multiTensorAdamWMatchesLibTorchAdamW},
         {"memoryEfficientSwishSavesMemory", memoryEfficientSwishSavesMemory},

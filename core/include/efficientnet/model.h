@@ -59,6 +59,10 @@ public:
     bool addsResidualInPlace() const { return m_cudaEpilogue; }
     // Keeps folded() on `device` in `dtype`; forward then runs one conv with bias.
     void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast);
+    // CUDA inference, a depthwise conv: the conv, bias and SiLU in one hand-written kernel that also sums its output
+    // per sample and channel for the squeeze-and-excitation after it (into *partialSums when given; see
+    // cuda/fused_ops.h). Undefined when this conv has no such form here (the caller then runs forward()).
+    torch::Tensor forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums);
 
 private:
     torch::nn::Conv2d m_conv{nullptr};
@@ -66,6 +70,8 @@ private:
     torch::Tensor m_foldedWeight;
     torch::Tensor m_foldedBias;
     bool m_cudaEpilogue = false; // CUDA: bias, SiLU and residual in one hand-written pass after cuDNN's conv
+    torch::Tensor m_depthwiseTaps;   // CUDA depthwise: folded weight as [k*k, channels] in the model's dtype;
+    torch::Tensor m_depthwiseBias;   // folded bias in fp32. Undefined: no fused form (or EFFICIENTNET_UNFUSED_DW=1)
     bool m_mkldnn = false;       // CPU fp32: folded weight prepacked for oneDNN (what TorchScript's
                                  // optimize_for_inference does), activations converted around each conv
     bool m_activation;
@@ -82,6 +88,10 @@ public:
     // CUDA inference at batch 32 and more: the gate in three hand-written passes (cuda/fused_ops.h) from fp32
     // copies of fc1 and fc2, made here. Unless EFFICIENTNET_UNFUSED_SE=1 (for measuring against the unfused form).
     void prepareFusedGate(const torch::Device& device);
+    // The fused gate can take the squeeze from the depthwise conv before it (ConvNormActivation::forwardSqueezing).
+    bool gatesFromSums() const { return m_w1.defined(); }
+    // x *= the gate computed from partialSums, x's per-sample, per-channel sums as forwardSqueezing gives them.
+    torch::Tensor gateFromSums(torch::Tensor x, const torch::Tensor& partialSums);
     const torch::nn::Conv2d& fc1() const { return m_fc1; }
     const torch::nn::Conv2d& fc2() const { return m_fc2; }
 
@@ -104,9 +114,14 @@ public:
     bool addsInput() const { return m_residual; }   // the residual: the block's last layer adds its input
 
 private:
+    // CUDA inference: the depthwise conv and the squeeze-excitation after it as ConvNormActivation::forwardSqueezing
+    // and SqueezeExcitation::gateFromSums; false (h untouched) where that form does not apply.
+    bool depthwiseAndGate(torch::Tensor& h);
+
     torch::nn::Sequential m_block{nullptr};
     bool m_residual;
     double m_stochasticDepthProb;
+    int64_t m_depthwise = -1;   // MBConv: index of the depthwise conv in `block` (the SE follows it)
 };
 TORCH_MODULE(MBConv);
 

@@ -24,6 +24,11 @@ constexpr int64_t kSqueezeDivisor = 4;   // torchvision: squeeze channels = max(
 // run (BENCHMARKS.md, "The fused squeeze-and-excitation gate"): it is 4-13 % faster at batch 64 and 256 but 2-17 %
 // slower at 1-16, where its one excitation block per sample leaves the GPU mostly idle and cuBLAS's small GEMMs win.
 constexpr int64_t kFusedGateMinBatch = 32;
+// The hand-written depthwise conv with the squeeze (cuda/fused_ops.h) below this batch size. Measured on an H200, B0
+// fp16, one after the other in one run (BENCHMARKS.md, "The fused depthwise convolution"): 9-13 % faster at batch
+// 1-16, but 24 % slower at 256, where cuDNN's depthwise kernel (tiled, reusing inputs across rows) outruns its one
+// strip of pixels per thread.
+constexpr int64_t kFusedDepthwiseBelowBatch = 32;
 
 // TensorFlow SAME: output = ceil(in / stride); the padding that needs, split with the extra pixel at the end.
 std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t kernel, int64_t stride)
@@ -106,6 +111,32 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
     return x + residual;
 }
 
+torch::Tensor ConvNormActivationImpl::forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums)
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    if (!m_depthwiseTaps.defined())
+        return {};
+    const int64_t kernel = m_conv->options.kernel_size()->at(0);
+    const int64_t stride = m_conv->options.stride()->at(0);
+    // TensorFlow SAME pads in the kernel's index arithmetic instead of a padded copy of x.
+    const auto [top, bottom] = m_dynamicSamePadding ? samePadding(x.size(2), kernel, stride)
+                                                    : std::pair{m_padding, m_padding};
+    const auto [left, right] = m_dynamicSamePadding ? samePadding(x.size(3), kernel, stride)
+                                                    : std::pair{m_padding, m_padding};
+    auto result = cuda::depthwiseSiluSqueeze(x, m_depthwiseTaps, m_depthwiseBias, kernel, stride,
+                                             {top, bottom, left, right}, partialSums != nullptr);
+    if (!result)
+        return {};
+    if (partialSums)
+        *partialSums = result->partialSums;
+    return result->y;
+#else
+    (void)x;
+    (void)partialSums;
+    return {};
+#endif
+}
+
 FoldedConv ConvNormActivationImpl::folded() const
 {
     torch::NoGradGuard noGrad;
@@ -144,6 +175,14 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
     }
 #ifdef EFFICIENTNET_WITH_CUDA
     m_cudaEpilogue = device.is_cuda();
+    const int64_t channels = weight.size(0);
+    const char* unfused = std::getenv("EFFICIENTNET_UNFUSED_DW");
+    m_depthwiseTaps = m_depthwiseBias = torch::Tensor();
+    if (device.is_cuda() && channelsLast && m_activation && f.groups == channels && channels > 1 &&
+        !(unfused && std::string(unfused) == "1")) {
+        m_depthwiseTaps = weight.reshape({channels, -1}).t().contiguous().to(device, dtype);
+        m_depthwiseBias = bias.to(device, torch::kFloat);
+    }
 #endif
     weight = weight.to(device, dtype);
     m_foldedWeight = channelsLast ? weight.contiguous(torch::MemoryFormat::ChannelsLast) : weight.contiguous();
@@ -193,6 +232,16 @@ void SqueezeExcitationImpl::prepareFusedGate(const torch::Device& device)
 #endif
 }
 
+torch::Tensor SqueezeExcitationImpl::gateFromSums(torch::Tensor x, const torch::Tensor& partialSums)
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    cuda::squeezeExcitationFromSums(x, partialSums, m_w1, m_b1, m_w2t, m_b2);
+#else
+    (void)partialSums;
+#endif
+    return x;
+}
+
 MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, double stochasticDepthProb,
                        const ConvSettings& settings)
     : m_residual(stride == 1 && in == config.outChannels)
@@ -205,6 +254,7 @@ MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, do
     if (config.kind == BlockKind::MBConv) {
         if (expands)
             block->push_back(ConvNormActivation(in, expanded, 1, 1, 1, true, settings));
+        m_depthwise = static_cast<int64_t>(block->size());
         block->push_back(ConvNormActivation(expanded, expanded, k, stride, expanded, true, settings));
         block->push_back(SqueezeExcitation(expanded, std::max<int64_t>(1, in / kSqueezeDivisor)));
         block->push_back(ConvNormActivation(expanded, config.outChannels, 1, 1, 1, false, settings));
@@ -219,17 +269,35 @@ MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, do
 
 torch::Tensor MBConvImpl::forward(torch::Tensor x)
 {
-    if (!m_residual)
-        return m_block->forward(x);
-    if (is_training() && m_stochasticDepthProb > 0.0)
+    if (m_residual && is_training() && m_stochasticDepthProb > 0.0)
         return stochasticDepth(m_block->forward(x), m_stochasticDepthProb) + x;
-    // Inference: the last layer (a conv + BN, with or without activation) adds the residual itself, which the
-    // CUDA inference form does in the same pass as its bias.
+    // Layer by layer: the last layer (a conv + BN, with or without activation) adds the residual itself, which the
+    // CUDA inference form does in the same pass as its bias; there the depthwise conv also does the SE's squeeze.
+    const size_t last = m_block->size() - 1;
     auto h = x;
-    const auto last = std::prev(m_block->end());
-    for (auto it = m_block->begin(); it != last; ++it)
-        h = it->forward(h);
-    return last->get<ConvNormActivation>()->forwardAdding(h, x);
+    for (size_t i = 0; i < last; ++i) {
+        if (static_cast<int64_t>(i) == m_depthwise && depthwiseAndGate(h)) {
+            ++i;   // the squeeze-excitation is done too
+            continue;
+        }
+        h = (m_block->begin() + static_cast<std::ptrdiff_t>(i))->forward(h);
+    }
+    auto& output = m_block->at<ConvNormActivationImpl>(last);
+    return m_residual ? output.forwardAdding(h, x) : output.forward(h);
+}
+
+bool MBConvImpl::depthwiseAndGate(torch::Tensor& h)
+{
+    if (is_training() || torch::GradMode::is_enabled() || h.size(0) >= kFusedDepthwiseBelowBatch)
+        return false;
+    auto& se = m_block->at<SqueezeExcitationImpl>(static_cast<size_t>(m_depthwise) + 1);
+    torch::Tensor partialSums;
+    auto y = m_block->at<ConvNormActivationImpl>(static_cast<size_t>(m_depthwise))
+                 .forwardSqueezing(h, se.gatesFromSums() ? &partialSums : nullptr);
+    if (!y.defined())
+        return false;
+    h = partialSums.defined() ? se.gateFromSums(y, partialSums) : se.forward(y);
+    return true;
 }
 
 EfficientNetImpl::EfficientNetImpl(const EfficientNetOptions& options)

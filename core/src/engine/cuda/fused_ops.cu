@@ -4,6 +4,7 @@
 #include <ATen/Functions.h>
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
+#include <algorithm>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -54,19 +55,26 @@ __global__ void biasActivationVectorKernel(T* __restrict__ y, const T* __restric
     }
 }
 
-// The excitation of one sample per block: hidden = silu(W1 s + b1) with a warp per hidden unit (lanes over the
-// channels, shuffle reduction), then gate = sigmoid(W2 hidden + b2) with a thread per channel (w2t keeps a hidden
-// unit's weights contiguous over channels, so neighbouring threads read neighbouring weights). Everything in fp32.
-__global__ void excitationKernel(const float* __restrict__ means, const float* __restrict__ w1,
-                                 const float* __restrict__ b1, const float* __restrict__ w2t,
-                                 const float* __restrict__ b2, float* __restrict__ gate, int channels, int squeezed)
+// The excitation of one sample per block: the squeeze s = scale * (the sum, in tile order, of `tiles` partial sums
+// per channel; a mean is one tile with scale 1), hidden = silu(W1 s + b1) with a warp per hidden unit (lanes over the channels,
+// shuffle reduction), then gate = sigmoid(W2 hidden + b2) with a thread per channel (w2t keeps a hidden unit's weights
+// contiguous over channels, so neighbouring threads read neighbouring weights). Everything in fp32.
+__global__ void excitationKernel(const float* __restrict__ partial, int tiles, float scale,
+                                 const float* __restrict__ w1, const float* __restrict__ b1,
+                                 const float* __restrict__ w2t, const float* __restrict__ b2,
+                                 float* __restrict__ gate, int channels, int squeezed)
 {
     extern __shared__ float shared[];   // channels means, then squeezed hidden units
     float* s = shared;
     float* hidden = shared + channels;
     const int n = blockIdx.x;
-    for (int c = threadIdx.x; c < channels; c += blockDim.x)
-        s[c] = means[int64_t(n) * channels + c];
+    const float* sums = partial + int64_t(n) * tiles * channels;
+    for (int c = threadIdx.x; c < channels; c += blockDim.x) {
+        float total = 0.0f;
+        for (int t = 0; t < tiles; ++t)
+            total += sums[int64_t(t) * channels + c];
+        s[c] = total * scale;
+    }
     __syncthreads();
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
     for (int j = warp; j < squeezed; j += warps) {
@@ -116,7 +124,118 @@ __global__ void gateVectorKernel(T* __restrict__ x, const float* __restrict__ ga
     }
 }
 
+// V values of one pixel's neighbouring channels, loaded and stored as one (up to 16-byte) access.
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+    T v[V];
+};
+
+constexpr int kStrip = 4;   // output pixels of one row per work item: their taps share input columns
+
+// The depthwise convolution of an MBConv block, channels_last, with its folded BatchNorm bias, SiLU and the squeeze
+// of the block's squeeze-and-excitation in the same pass. cuDNN's depthwise kernel writes its output, the epilogue
+// reads and rewrites it, and the squeeze's mean reads it a third time; here it is written once. A work item is V
+// channels of kStrip neighbouring output pixels of one row: each input column of a kernel row is loaded once and
+// used by every output pixel whose taps reach it. Accumulation in fp32 over T inputs and weights, as cuDNN does.
+// Block (tile, n, chunk): threadIdx.x picks the channels (fixed for the thread, so its sums stay in registers),
+// threadIdx.y and the tile stride over the image's rows and strips. The block adds its threads' sums in a fixed
+// order and writes them to partial[n][tile][c], which the excitation adds up in order: no atomics and no buffer to
+// clear, so a replayed graph gives bit-identical sums every time.
+template <typename T, int V, int K, int S>
+__global__ void depthwiseSiluSqueezeKernel(const T* __restrict__ x, const T* __restrict__ weight,
+                                           const float* __restrict__ bias, T* __restrict__ y,
+                                           float* __restrict__ partial, int height, int width, int channels,
+                                           int outHeight, int outWidth, int padTop, int padLeft, int strips)
+{
+    extern __shared__ float threadSums[];   // [blockDim.y][blockDim.x * V], when partial is wanted
+    using P = Pack<T, V>;
+    constexpr int kColumns = (kStrip - 1) * S + K;
+    const int n = blockIdx.y, tiles = gridDim.x;
+    const int c0 = (blockIdx.z * blockDim.x + threadIdx.x) * V;
+    float sum[V];
+#pragma unroll
+    for (int v = 0; v < V; ++v)
+        sum[v] = 0.0f;
+    if (c0 < channels) {
+        const T* image = x + int64_t(n) * height * width * channels + c0;
+        T* out = y + int64_t(n) * outHeight * outWidth * channels + c0;
+        float b[V];
+#pragma unroll
+        for (int v = 0; v < V; ++v)
+            b[v] = bias[c0 + v];
+        const int items = outHeight * strips;
+        for (int item = blockIdx.x * blockDim.y + threadIdx.y; item < items; item += tiles * blockDim.y) {
+            const int ow0 = (item % strips) * kStrip;
+            const int oh = item / strips;
+            float acc[kStrip][V];
+#pragma unroll
+            for (int p = 0; p < kStrip; ++p)
+#pragma unroll
+                for (int v = 0; v < V; ++v)
+                    acc[p][v] = 0.0f;
+            const int iw0 = ow0 * S - padLeft;
+#pragma unroll
+            for (int kh = 0; kh < K; ++kh) {
+                const int ih = oh * S - padTop + kh;
+                if (ih < 0 || ih >= height)
+                    continue;
+                P taps[K];
+#pragma unroll
+                for (int kw = 0; kw < K; ++kw)
+                    taps[kw] = *reinterpret_cast<const P*>(weight + (kh * K + kw) * channels + c0);
+                const T* row = image + int64_t(ih) * width * channels;
+#pragma unroll
+                for (int j = 0; j < kColumns; ++j) {
+                    const int iw = iw0 + j;
+                    if (iw < 0 || iw >= width)
+                        continue;
+                    const P in = *reinterpret_cast<const P*>(row + int64_t(iw) * channels);
+#pragma unroll
+                    for (int p = 0; p < kStrip; ++p) {
+                        const int kw = j - p * S;   // known at compile time once unrolled
+                        if (kw < 0 || kw >= K)
+                            continue;
+#pragma unroll
+                        for (int v = 0; v < V; ++v)
+                            acc[p][v] += static_cast<float>(in.v[v]) * static_cast<float>(taps[kw].v[v]);
+                    }
+                }
+            }
+            T* outRow = out + (int64_t(oh) * outWidth + ow0) * channels;
+#pragma unroll
+            for (int p = 0; p < kStrip; ++p) {
+                if (ow0 + p >= outWidth)
+                    break;
+                P result;
+#pragma unroll
+                for (int v = 0; v < V; ++v) {
+                    result.v[v] = static_cast<T>(silu(acc[p][v] + b[v]));
+                    sum[v] += static_cast<float>(result.v[v]);
+                }
+                *reinterpret_cast<P*>(outRow + int64_t(p) * channels) = result;
+            }
+        }
+    }
+    if (!partial)
+        return;
+    const int blockChannels = blockDim.x * V;   // the block's channels
+#pragma unroll
+    for (int v = 0; v < V; ++v)
+        threadSums[threadIdx.y * blockChannels + threadIdx.x * V + v] = sum[v];
+    __syncthreads();
+    for (int i = threadIdx.y * blockDim.x + threadIdx.x; i < blockChannels; i += blockDim.x * blockDim.y) {
+        const int c = blockIdx.z * blockChannels + i;
+        if (c >= channels)
+            continue;
+        float total = 0.0f;
+        for (int ty = 0; ty < blockDim.y; ++ty)
+            total += threadSums[ty * blockChannels + i];
+        partial[(int64_t(n) * tiles + blockIdx.x) * channels + c] = total;
+    }
+}
+
 constexpr int kExcitationThreads = 256;
+constexpr int64_t kSmallBatch = 32;
 
 int blocksFor(int64_t work)
 {
@@ -142,6 +261,105 @@ void launch(at::Tensor& y, const at::Tensor& bias, const at::Tensor* residual, b
         biasActivationKernel<T, kSilu, kResidual><<<blocksFor(n), kThreads, 0, stream>>>(out, b, r, n, channelStride, channels);
     }
     C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// The excitation from partial sums [N, tiles, C] (scale turns their total into a mean), then the gate applied to x.
+void exciteAndGate(at::Tensor& x, bool channelsLast, const at::Tensor& partial, int64_t tiles, float scale,
+                   const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2)
+{
+    const int64_t samples = x.size(0), channels = x.size(1), pixels = x.size(2) * x.size(3);
+    const int64_t squeezed = w1.size(0);
+    TORCH_CHECK(w1.scalar_type() == at::kFloat && w1.is_contiguous() && w1.size(1) == channels &&
+                    w2t.scalar_type() == at::kFloat && w2t.is_contiguous() && w2t.sizes() == w1.sizes() &&
+                    b1.numel() == squeezed && b2.numel() == channels,
+                "squeeze-excitation: weights must be fp32, w1 and w2t [squeezed, channels]");
+    auto stream = at::cuda::getCurrentCUDAStream();
+    auto gate = at::empty({samples, channels}, x.options().dtype(at::kFloat));
+    const size_t sharedBytes = static_cast<size_t>(channels + squeezed) * sizeof(float);
+    // A few samples leave most of the GPU idle, each block working alone through its matrix products: give each the
+    // most threads a block can have.
+    const int threads = samples < kSmallBatch ? 1024 : kExcitationThreads;
+    excitationKernel<<<static_cast<unsigned>(samples), threads, sharedBytes, stream>>>(
+        partial.data_ptr<float>(), static_cast<int>(tiles), scale, w1.data_ptr<float>(), b1.data_ptr<float>(),
+        w2t.data_ptr<float>(), b2.data_ptr<float>(), gate.data_ptr<float>(), static_cast<int>(channels),
+        static_cast<int>(squeezed));
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    const int64_t n = x.numel();
+    const int64_t perSample = channels * pixels;
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "squeezeExcitation", [&] {
+        scalar_t* data = x.data_ptr<scalar_t>();
+        if (sizeof(scalar_t) == 2 && channelsLast && channels % kVector == 0 &&
+            reinterpret_cast<uintptr_t>(data) % 16 == 0) {
+            const int64_t vectors = n / kVector;
+            gateVectorKernel<scalar_t><<<blocksFor(vectors), kThreads, 0, stream>>>(data, gate.data_ptr<float>(),
+                                                                                      vectors, channels, perSample);
+        } else {
+            gateKernel<scalar_t><<<blocksFor(n), kThreads, 0, stream>>>(data, gate.data_ptr<float>(), n,
+                                                                         channelsLast ? 1 : pixels, channels, perSample);
+        }
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+}
+
+bool isChannelsLast(const at::Tensor& x) { return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous(); }
+
+// How depthwiseSiluSqueezeKernel's blocks cover an output: channel packs across threadIdx.x (at most a warp's
+// worth, split evenly into chunks), rows and strips across threadIdx.y and tiles.
+struct DepthwiseGrid {
+    dim3 grid, block;
+};
+
+DepthwiseGrid depthwiseGrid(int64_t samples, int64_t packs, int64_t outHeight, int64_t strips)
+{
+    const int64_t chunks = (packs + 31) / 32;
+    const int64_t packsPerBlock = (packs + chunks - 1) / chunks;
+    const int64_t rowsPerBlock = std::max<int64_t>(1, kThreads / packsPerBlock);
+    // Enough blocks to fill the GPU about four times over, never more tiles than the image has work for; large
+    // batches get one tile per image, so the partial sums stay small.
+    const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+    const int64_t work = (outHeight * strips + rowsPerBlock - 1) / rowsPerBlock;
+    const int64_t tiles = std::clamp<int64_t>((4 * sms + samples * chunks - 1) / (samples * chunks), 1, work);
+    return {dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(samples), static_cast<unsigned>(chunks)),
+            dim3(static_cast<unsigned>(packsPerBlock), static_cast<unsigned>(rowsPerBlock))};
+}
+
+template <typename T, int V, int K, int S>
+void launchDepthwise(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::Tensor& y,
+                     at::Tensor* partialSums, int padTop, int padLeft)
+{
+    const int64_t samples = x.size(0), channels = x.size(1);
+    const int64_t strips = (y.size(3) + kStrip - 1) / kStrip;
+    const auto [grid, block] = depthwiseGrid(samples, channels / V, y.size(2), strips);
+    float* partial = nullptr;
+    if (partialSums) {
+        *partialSums = at::empty({samples, int64_t(grid.x), channels}, x.options().dtype(at::kFloat));
+        partial = partialSums->data_ptr<float>();
+    }
+    const size_t sharedBytes = partial ? size_t(block.x) * block.y * V * sizeof(float) : 0;
+    depthwiseSiluSqueezeKernel<T, V, K, S><<<grid, block, sharedBytes, at::cuda::getCurrentCUDAStream()>>>(
+        x.data_ptr<T>(), weight.data_ptr<T>(), bias.data_ptr<float>(), y.data_ptr<T>(), partial,
+        static_cast<int>(x.size(2)), static_cast<int>(x.size(3)), static_cast<int>(channels),
+        static_cast<int>(y.size(2)), static_cast<int>(y.size(3)), padTop, padLeft, static_cast<int>(strips));
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+}
+
+// The kernel's template arguments from run-time values: the widest pack (16 bytes) the channel count and the
+// pointers' alignment allow, else one channel per access; EfficientNet's kernels 3 and 5 at strides 1 and 2.
+template <typename T, int V>
+bool dispatchKernelShape(int64_t kernel, int64_t stride, const at::Tensor& x, const at::Tensor& weight,
+                         const at::Tensor& bias, at::Tensor& y, at::Tensor* partialSums, int padTop, int padLeft)
+{
+    if (kernel == 3 && stride == 1)
+        launchDepthwise<T, V, 3, 1>(x, weight, bias, y, partialSums, padTop, padLeft);
+    else if (kernel == 3 && stride == 2)
+        launchDepthwise<T, V, 3, 2>(x, weight, bias, y, partialSums, padTop, padLeft);
+    else if (kernel == 5 && stride == 1)
+        launchDepthwise<T, V, 5, 1>(x, weight, bias, y, partialSums, padTop, padLeft);
+    else if (kernel == 5 && stride == 2)
+        launchDepthwise<T, V, 5, 2>(x, weight, bias, y, partialSums, padTop, padLeft);
+    else
+        return false;
+    return true;
 }
 
 } // namespace
@@ -173,39 +391,59 @@ bool squeezeExcitationInPlace(at::Tensor& x, const at::Tensor& w1, const at::Ten
 {
     if (!x.is_cuda() || x.dim() != 4)
         return false;
-    const bool channelsLast = x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous();
+    const bool channelsLast = isChannelsLast(x);
     if (!channelsLast && !x.is_contiguous())
         return false;
-    const int64_t samples = x.size(0), channels = x.size(1), pixels = x.size(2) * x.size(3);
-    const int64_t squeezed = w1.size(0);
-    TORCH_CHECK(w1.scalar_type() == at::kFloat && w1.is_contiguous() && w1.size(1) == channels &&
-                    w2t.scalar_type() == at::kFloat && w2t.is_contiguous() && w2t.sizes() == w1.sizes() &&
-                    b1.numel() == squeezed && b2.numel() == channels,
-                "squeezeExcitationInPlace: weights must be fp32, w1 and w2t [squeezed, channels]");
-    auto stream = at::cuda::getCurrentCUDAStream();
     const auto means = at::mean(x, {2, 3}, /*keepdim=*/false, at::kFloat).contiguous();
-    auto gate = at::empty({samples, channels}, x.options().dtype(at::kFloat));
-    const size_t sharedBytes = static_cast<size_t>(channels + squeezed) * sizeof(float);
-    excitationKernel<<<static_cast<unsigned>(samples), kExcitationThreads, sharedBytes, stream>>>(
-        means.data_ptr<float>(), w1.data_ptr<float>(), b1.data_ptr<float>(), w2t.data_ptr<float>(),
-        b2.data_ptr<float>(), gate.data_ptr<float>(), static_cast<int>(channels), static_cast<int>(squeezed));
-    C10_CUDA_KERNEL_LAUNCH_CHECK();
-    const int64_t n = x.numel();
-    const int64_t perSample = channels * pixels;
-    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "squeezeExcitationInPlace", [&] {
-        scalar_t* data = x.data_ptr<scalar_t>();
-        if (sizeof(scalar_t) == 2 && channelsLast && channels % kVector == 0 &&
-            reinterpret_cast<uintptr_t>(data) % 16 == 0) {
-            const int64_t vectors = n / kVector;
-            gateVectorKernel<scalar_t><<<blocksFor(vectors), kThreads, 0, stream>>>(data, gate.data_ptr<float>(),
-                                                                                      vectors, channels, perSample);
-        } else {
-            gateKernel<scalar_t><<<blocksFor(n), kThreads, 0, stream>>>(data, gate.data_ptr<float>(), n,
-                                                                         channelsLast ? 1 : pixels, channels, perSample);
-        }
-        C10_CUDA_KERNEL_LAUNCH_CHECK();
-    });
+    exciteAndGate(x, channelsLast, means, /*tiles=*/1, /*scale=*/1.0f, w1, b1, w2t, b2);
     return true;
+}
+
+std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const at::Tensor& weight,
+                                                     const at::Tensor& bias, int64_t kernel, int64_t stride,
+                                                     const std::array<int64_t, 4>& padding, bool squeeze)
+{
+    const auto [padTop, padBottom, padLeft, padRight] = padding;
+    if (!x.is_cuda() || x.dim() != 4 || !isChannelsLast(x))
+        return std::nullopt;
+    const int64_t samples = x.size(0), channels = x.size(1);
+    TORCH_CHECK(weight.scalar_type() == x.scalar_type() && weight.is_contiguous() &&
+                    weight.sizes() == at::IntArrayRef({kernel * kernel, channels}) &&
+                    bias.scalar_type() == at::kFloat && bias.numel() == channels,
+                "depthwiseSiluSqueeze: weight must be [k*k, channels] in x's type, bias fp32 [channels]");
+    const int64_t outHeight = (x.size(2) + padTop + padBottom - kernel) / stride + 1;
+    const int64_t outWidth = (x.size(3) + padLeft + padRight - kernel) / stride + 1;
+    if (outHeight <= 0 || outWidth <= 0 || samples > 65535 || outHeight * outWidth > (int64_t(1) << 30))
+        return std::nullopt;
+    DepthwiseSqueeze result;
+    result.y = at::empty({samples, channels, outHeight, outWidth}, x.options(), at::MemoryFormat::ChannelsLast);
+    at::Tensor* partialSums = squeeze ? &result.partialSums : nullptr;
+    const auto contiguousBias = bias.contiguous();
+    const bool aligned = reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0 &&
+                         reinterpret_cast<uintptr_t>(weight.data_ptr()) % 16 == 0;
+    const int top = static_cast<int>(padTop), left = static_cast<int>(padLeft);
+    bool launched = false;
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "depthwiseSiluSqueeze", [&] {
+        constexpr int kWide = 16 / sizeof(scalar_t);   // channels per 16-byte access
+        launched = aligned && channels % kWide == 0
+                       ? dispatchKernelShape<scalar_t, kWide>(kernel, stride, x, weight, contiguousBias, result.y,
+                                                              partialSums, top, left)
+                       : dispatchKernelShape<scalar_t, 1>(kernel, stride, x, weight, contiguousBias, result.y,
+                                                          partialSums, top, left);
+    });
+    if (!launched)
+        return std::nullopt;
+    return result;
+}
+
+void squeezeExcitationFromSums(at::Tensor& x, const at::Tensor& partialSums, const at::Tensor& w1,
+                               const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2)
+{
+    TORCH_CHECK(partialSums.dim() == 3 && partialSums.size(0) == x.size(0) && partialSums.size(2) == x.size(1) &&
+                    partialSums.scalar_type() == at::kFloat && partialSums.is_contiguous(),
+                "squeezeExcitationFromSums: partial sums must be fp32 [samples, tiles, channels]");
+    const float scale = 1.0f / static_cast<float>(x.size(2) * x.size(3));
+    exciteAndGate(x, isChannelsLast(x), partialSums, partialSums.size(1), scale, w1, b1, w2t, b2);
 }
 
 } // namespace efficientnet::cuda

@@ -1,6 +1,9 @@
 #pragma once
 // Hand-written CUDA kernels for what LibTorch runs as several passes over an activation tensor.
 // Only compiled when LibTorch has CUDA (EFFICIENTNET_WITH_CUDA).
+#include <array>
+#include <optional>
+
 #include <ATen/core/Tensor.h>
 
 namespace efficientnet::cuda {
@@ -16,5 +19,23 @@ void biasActivationInPlace(at::Tensor& y, const at::Tensor& bias, bool silu, con
 // channels_last, fp32/fp16/bf16. Returns false (x untouched) for a layout it does not take.
 bool squeezeExcitationInPlace(at::Tensor& x, const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
                               const at::Tensor& b2);
+
+// An MBConv block's depthwise convolution with its folded BatchNorm bias and SiLU, y = silu(depthwise(x) + bias),
+// and the squeeze of the squeeze-and-excitation that follows it, in one kernel: y is written once and never read
+// back for its means. partialSums [N, tiles, C] fp32 add up, over tiles, to the per-channel sums of y (as stored).
+struct DepthwiseSqueeze {
+    at::Tensor y;             // channels_last, x's type
+    at::Tensor partialSums;   // undefined unless asked for
+};
+// x: channels_last CUDA fp32/fp16/bf16; weight [kernel * kernel, C] in x's type (tap-major, so a tap's channels are
+// contiguous); bias [C] fp32; padding {top, bottom, left, right} (TensorFlow SAME is asymmetric). Kernels 3 and 5,
+// strides 1 and 2: nullopt for anything else (the caller runs the unfused form).
+std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const at::Tensor& weight,
+                                                     const at::Tensor& bias, int64_t kernel, int64_t stride,
+                                                     const std::array<int64_t, 4>& padding, bool squeeze);
+
+// squeezeExcitationInPlace with the squeeze already done: partialSums from depthwiseSiluSqueeze on x.
+void squeezeExcitationFromSums(at::Tensor& x, const at::Tensor& partialSums, const at::Tensor& w1,
+                               const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2);
 
 } // namespace efficientnet::cuda
