@@ -2,7 +2,8 @@
 # On the GPU machine: benchmarks/gpu_desktop.sh's stages cut into device calls of at most 10 minutes each, as the
 # 2026-12-03 run went (BENCHMARKS.md, "The whole product on the GPU machine"). Run them one after the other on a
 # machine kept warm (a fresh machine has no build-gpu/):
-#   bash benchmarks/gpu_calls.sh first    # deps; core + CLI + test_cuda (~285 s); test_cuda beside the rest of the build
+#   bash benchmarks/gpu_calls.sh first    # deps; core + CLI + test_cuda (285 s at -j 2 before nproc --all; core + bench
+#                                         # + test_cuda took 89 s at -j 16); test_cuda beside the rest of the build
 #   bash benchmarks/gpu_calls.sh tests    # the rest of the build if unfinished; ctest but test_cuda; test_desktop_cuda
 #   bash benchmarks/gpu_calls.sh folder   # benchmarks/gpu_folder.sh, 2,000 photos, one round
 # Each writes under $OUT (logs packed by gpu_desktop.sh) and prints a summary.
