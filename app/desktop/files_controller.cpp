@@ -68,6 +68,7 @@ void FilesController::pasteImage(const QImage& image)
 {
     m_window->clearError(ui::ErrorTopic::Files);
     m_results.clear();
+    m_galleryPaths.clear();
     m_pasted = image;
     m_refreshJob = 0;
     m_job = m_inference->classifyImage(image, tr("pasted image"));
@@ -77,8 +78,18 @@ void FilesController::onJobStarted(quint64 job, int count)
 {
     if (job != m_job)
         return;
+    if (count <= 1 && m_window->galleryPanel()->count() > 0) {
+        // The gallery showed an earlier set: what was opened replaces it, so that the list, the viewer and
+        // Export agree (the results of the earlier set are gone).
+        m_window->galleryPanel()->clear();
+        m_window->showGallery(false);
+    }
     if (count == 0) {
-        m_window->showError(ui::ErrorTopic::Files, tr("No image files found there."));
+        QStringList names;
+        for (const QString& path : m_galleryPaths)
+            names << QDir::toNativeSeparators(path);
+        m_window->showError(ui::ErrorTopic::Files, names.isEmpty() ? tr("No image files found there.")
+                                                                   : tr("No image files found in %1.").arg(names.join(", ")));
         return;
     }
     if (count > 1) {   // the gallery shows the run's progress; the status bar does not repeat it

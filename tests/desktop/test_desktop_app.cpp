@@ -194,6 +194,7 @@ private Q_SLOTS:
         QVERIFY(app->window()->imageView()->image().isNull());
         QCOMPARE(app->window()->predictionsPanel()->visibleRows(), 0);
         QVERIFY(app->window()->captionText().contains("not_an_image.jpg"));
+        QVERIFY2(app->window()->windowTitle().contains("not_an_image.jpg"), qPrintable(app->window()->windowTitle()));
         app->window()->galleryPanel()->selectEntry(3);
         QTRY_VERIFY(!app->window()->imageView()->image().isNull());
         // The last good file is on screen, and the CSV holds every file: 5 rows per photo, one per bad file.
@@ -222,6 +223,61 @@ private Q_SLOTS:
         QCOMPARE(app->window()->galleryPanel()->count(), 4);
         for (int i = 0; i < 4; ++i)
             QVERIFY(resultAt(results, i).error.isEmpty());
+    }
+
+    // A single image opened while a folder's gallery is up replaces the gallery: the list, the viewer and Export
+    // agree (found by hand: the old rows stayed, selecting one showed nothing new, Export wrote only the new image).
+    // An empty folder's message names it.
+    void aSingleImageReplacesTheGallery()
+    {
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        dropFiles(app->window(), {QFileInfo(sample("cat.jpg")).absolutePath()});
+        QVERIFY(finished.wait(kClassifyTimeoutMs));
+        QCOMPARE(app->window()->galleryPanel()->count(), 4);
+        QSignalSpy shown(app.get(), &DesktopApp::fileShown);
+        dropFiles(app->window(), {sample("coffee.jpg")});
+        QVERIFY(shown.wait(kClassifyTimeoutMs));
+        QCOMPARE(app->window()->galleryPanel()->count(), 0);
+        QVERIFY(!app->window()->galleryPanel()->isRunning());
+        QVERIFY(app->window()->windowTitle().contains("coffee.jpg"));
+        const QString csvPath = m_dir.filePath("single.csv");
+        QString error;
+        QVERIFY2(app->exportCsv(csvPath, &error), qPrintable(error));
+        QFile csv(csvPath);
+        QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+        const auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 1 + 5);
+        for (int i = 1; i < lines.size(); ++i)
+            QVERIFY2(lines[i].startsWith(sample("coffee.jpg") + ","), qPrintable(lines[i]));
+
+        const QString empty = m_dir.filePath("no photos here");
+        QVERIFY(QDir().mkpath(empty));
+        dropFiles(app->window(), {empty});
+        QTRY_VERIFY2_WITH_TIMEOUT(app->window()->errorText().contains("no photos here"),
+                                  qPrintable(app->window()->errorText()), kClassifyTimeoutMs);
+    }
+
+    // A path copied as text (a terminal, a file manager's "copy path") pastes as the file; text that is not a path
+    // is refused as before.
+    void pastedPathTextOpensTheFile()
+    {
+        auto app = startedApp(options());
+        QVERIFY(app);
+        auto* paste = app->window()->findChild<QAction*>("pasteAction");
+        QVERIFY(paste);
+        QGuiApplication::clipboard()->setText("just some words");
+        paste->trigger();
+        QVERIFY(app->window()->errorText().contains("no image and no image files"));
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        QSignalSpy shown(app.get(), &DesktopApp::fileShown);
+        QGuiApplication::clipboard()->setText("\"" + sample("cat.jpg") + "\"\n");
+        paste->trigger();
+        QVERIFY(shown.wait(kClassifyTimeoutMs));
+        QCOMPARE(resultAt(results, 0).path, sample("cat.jpg"));
+        QCOMPARE(resultAt(results, 0).predictions.front().index, expectedFor(sample("cat.jpg")).top1);
+        QCOMPARE(app->window()->errorText(), QString());
     }
 
     void fineTunedCheckpointShowsItsOwnClassNames()

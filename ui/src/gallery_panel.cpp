@@ -220,6 +220,15 @@ void GalleryPanel::begin(int count)
     m_summary->setText(tr("Classifying %n image(s)…", nullptr, count));
 }
 
+void GalleryPanel::clear()
+{
+    begin(0);
+    m_running = false;
+    m_cancel->setEnabled(false);
+    m_progress->hide();
+    m_summary->clear();
+}
+
 void GalleryPanel::setTeachClasses(const QStringList& classes) { m_teachClasses = classes; }
 
 QStringList GalleryPanel::selectedPaths() const

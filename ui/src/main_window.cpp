@@ -18,6 +18,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QUrl>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScreen>
@@ -492,6 +493,28 @@ void MainWindow::paste()
         Q_EMIT imagePasted(qvariant_cast<QImage>(mime->imageData()));
         return;
     }
+    // Paths copied as text (from a terminal or a file manager's "copy path"), one per line: taken when every line
+    // names something that exists, so that ordinary text is not read as file names.
+    if (mime && mime->hasText()) {
+        QStringList paths;
+        bool allExist = true;
+        for (QString line : mime->text().split('\n', Qt::SkipEmptyParts)) {
+            line = line.trimmed();
+            if (line.size() >= 2 && (line.front() == '"' || line.front() == '\'') && line.back() == line.front())
+                line = line.mid(1, line.size() - 2);   // a shell's or Explorer's quoted path
+            const QUrl url(line);
+            const QString path = url.isLocalFile() ? url.toLocalFile() : line;
+            if (path.isEmpty())
+                continue;
+            allExist = allExist && QFileInfo::exists(path);
+            paths << path;
+        }
+        if (allExist && !paths.isEmpty()) {
+            clearError(ErrorTopic::Clipboard);
+            routePaths(paths);
+            return;
+        }
+    }
     showError(ErrorTopic::Clipboard, tr("The clipboard holds no image and no image files to paste."));
 }
 
@@ -612,17 +635,22 @@ void MainWindow::setAboutText(const QString& html) { m_about = html; }
 void MainWindow::showImage(const QImage& image, const QString& caption)
 {
     m_view->setImage(image);
-    m_caption->setText(caption);
-    const QString name = QFileInfo(caption).fileName();
-    setWindowTitle(caption.isEmpty() ? tr("EfficientNet demo") : tr("%1 — EfficientNet demo").arg(name.isEmpty() ? caption : name));
+    setCaption(caption);
 }
 
 void MainWindow::showMessageInView(const QString& text, const QString& caption)
 {
     m_view->setImage(QImage());
     m_view->setPlaceholderText(text);
-    m_caption->setText(caption);
+    setCaption(caption);
     m_predictions->clear();
+}
+
+void MainWindow::setCaption(const QString& caption)   // under the viewer, and its file name in the title
+{
+    m_caption->setText(caption);
+    const QString name = QFileInfo(caption).fileName();
+    setWindowTitle(caption.isEmpty() ? tr("EfficientNet demo") : tr("%1 — EfficientNet demo").arg(name.isEmpty() ? caption : name));
 }
 
 void MainWindow::showPredictions(const QVector<PredictionRow>& predictions) { m_predictions->setPredictions(predictions); }

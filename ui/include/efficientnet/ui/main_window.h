@@ -151,6 +151,7 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    void setCaption(const QString& caption);
     void createActions();
     QWidget* createDownloadBar();
     QWidget* createOfferBar();
