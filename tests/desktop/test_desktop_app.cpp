@@ -75,6 +75,20 @@ class TestDesktopApp : public QObject {
         return o;
     }
 
+    // The results as Export writes them to CSV, line by line; empty, with *error set, where that fails.
+    QStringList exportedCsvLines(DesktopApp& app, const QString& name, QString* error) const
+    {
+        const QString path = m_dir.filePath(name);
+        if (!app.exportCsv(path, error))
+            return {};
+        QFile csv(path);
+        if (!csv.open(QIODevice::ReadOnly | QIODevice::Text)) {
+            *error = csv.errorString();
+            return {};
+        }
+        return QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -199,12 +213,9 @@ private Q_SLOTS:
         QTRY_VERIFY(!app->window()->imageView()->image().isNull());
         // The last good file is on screen, and the CSV holds every file: 5 rows per photo, one per bad file.
         QCOMPARE(app->window()->predictionsPanel()->labelText(0), m_labels[expectedFor(files[3]).top1]);
-        const QString csvPath = m_dir.filePath("batch.csv");
         QString error;
-        QVERIFY2(app->exportCsv(csvPath, &error), qPrintable(error));
-        QFile csv(csvPath);
-        QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
-        const auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        const QStringList lines = exportedCsvLines(*app, "batch.csv", &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
         QCOMPARE(lines.size(), 1 + 5 + 1 + 1 + 5);
         QCOMPARE(lines[0], QString("path,rank,index,label,probability,error"));
         QVERIFY(lines[1].startsWith(files[0] + ",1," + QString::number(expectedFor(files[0]).top1) + ","));
@@ -242,12 +253,9 @@ private Q_SLOTS:
         QCOMPARE(app->window()->galleryPanel()->count(), 0);
         QVERIFY(!app->window()->galleryPanel()->isRunning());
         QVERIFY(app->window()->windowTitle().contains("coffee.jpg"));
-        const QString csvPath = m_dir.filePath("single.csv");
         QString error;
-        QVERIFY2(app->exportCsv(csvPath, &error), qPrintable(error));
-        QFile csv(csvPath);
-        QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
-        const auto lines = QString::fromUtf8(csv.readAll()).split('\n', Qt::SkipEmptyParts);
+        const QStringList lines = exportedCsvLines(*app, "single.csv", &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
         QCOMPARE(lines.size(), 1 + 5);
         for (int i = 1; i < lines.size(); ++i)
             QVERIFY2(lines[i].startsWith(sample("coffee.jpg") + ","), qPrintable(lines[i]));
