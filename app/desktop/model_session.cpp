@@ -64,6 +64,7 @@ void ModelSession::start() { load(m_config); }
 void ModelSession::load(const ModelConfig& config)
 {
     m_config = config;
+    Q_EMIT loadRequested();
     m_inference->loadModel(config);
 }
 
