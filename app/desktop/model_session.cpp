@@ -177,6 +177,12 @@ void ModelSession::onFailed(const QString& error, const ModelConfig& config)
 {
     const QString name = hasModel() ? (m_model.name.isEmpty() ? m_model.model : m_model.name) : QString();
     const QString kept = hasModel() ? tr("Still using %1.").arg(name) : tr("No model is loaded.");
+    // This failure supersedes what an earlier model action left: its error, or its offer.
+    m_window->clearError(ui::ErrorTopic::Model);
+    if (m_offer != Offer::None) {
+        m_offer = Offer::None;
+        m_window->setOffer(QString(), QString());
+    }
     // The choosers go back to what is loaded.
     if (hasModel()) {
         m_config = m_model.config;

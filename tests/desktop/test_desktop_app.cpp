@@ -344,6 +344,17 @@ private Q_SLOTS:
         QVERIFY(app);
         QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
         QSignalSpy failed(app->inference(), &InferenceController::modelLoadFailed);
+        // Each model action's outcome replaces the last one's (found by hand: an earlier error stayed above the offer).
+        dropFiles(app->window(), {ref("not_a_checkpoint.pth")});
+        QVERIFY(failed.wait(kLoadTimeoutMs));
+        QVERIFY(app->window()->errorText().contains("not_a_checkpoint.pth"));
+        dropFiles(app->window(), {ref("efficientnet_b1.pth")});
+        QVERIFY(failed.wait(kLoadTimeoutMs));
+        QCOMPARE(app->window()->errorText(), QString());
+        dropFiles(app->window(), {ref("truncated.pth")});
+        QVERIFY(failed.wait(kLoadTimeoutMs));
+        QVERIFY(app->window()->errorText().contains("truncated.pth"));
+        QCOMPARE(app->window()->offerText(), QString());
         dropFiles(app->window(), {ref("efficientnet_b1.pth")});
         QVERIFY(failed.wait(kLoadTimeoutMs));
         QCOMPARE(app->currentModel().model, QString("efficientnet_b0"));
