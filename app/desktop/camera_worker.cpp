@@ -1,5 +1,6 @@
 #include "camera_worker.h"
 
+#include <QFileInfo>
 #include <QSettings>
 #include <QThread>
 #include <chrono>
@@ -128,6 +129,11 @@ void CameraWorker::run(const QString& source, bool paceFiles, quint64 session)
     }
     bool isIndex = false;
     const int index = source.toInt(&isIndex);
+    if (!isIndex && !source.contains("://") && !QFileInfo::exists(source)) {   // a file name, not a stream URL
+        Q_EMIT stopped(session, tr("Cannot open %1: the file does not exist — check the path. Live mode stopped.").arg(source),
+                       true);
+        return;
+    }
     cv::VideoCapture capture;
     try {
         if (isIndex)

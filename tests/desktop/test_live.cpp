@@ -269,7 +269,9 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("source");
         QTest::addColumn<QString>("message");
-        QTest::newRow("missing video file") << m_dir.filePath("no_such_video.avi") << "Cannot open";
+        QTest::newRow("missing video file") << m_dir.filePath("no_such_video.avi") << "does not exist";
+        QTest::newRow("not a video") << QString::fromStdString(resourcesPath("samples/LICENSES.md"))
+                                     << "not a readable video file or stream";
         QTest::newRow("camera that does not exist") << "9" << "Cannot open camera 9";
     }
     void unavailableSourceEndsLiveModeWithAMessage()
