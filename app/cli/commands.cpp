@@ -265,11 +265,17 @@ int runClassify(const std::vector<std::string>& argv)
         throw UsageError("classify needs at least one image or folder");
     if (args.has("threads"))
         setComputeThreads(args.intValue("threads", 0, 1, kMaxThreads));
+    if (args.has("batch-size"))   // checked now, not after the model has loaded
+        args.intValue("batch-size", kCpuBatch, 1, kMaxBatch);
     auto options = classifierOptions(args);
     options.precision = args.value("precision", "auto");
     const auto files = expandInputs(args.positional());
     if (files.empty())
         throw UsageError("no image files found in the given folders");
+    // The CSV's place is checked (its temporary file made) before the model loads, which can take seconds.
+    std::optional<CsvWriter> csv;
+    if (args.has("csv"))
+        csv.emplace(args.value("csv"));
     Classifier classifier(options);
     const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (options.weights.empty())
@@ -289,9 +295,6 @@ int runClassify(const std::vector<std::string>& argv)
         if (!batching.gpuDecode)
             std::cerr << "note: --decode gpu: " << why << "; decoding on the CPU\n";
     }
-    std::optional<CsvWriter> csv;
-    if (args.has("csv"))
-        csv.emplace(args.value("csv"));
     Progress progress(files.size(), !args.flag("no-progress"));
 
     // The JSON document goes out as results arrive, to stdout (--json) and/or a file written atomically (--json-file).

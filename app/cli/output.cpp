@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <stdexcept>
 
 #include "arguments.h"
 #include "efficientnet/errors.h"
@@ -37,7 +38,8 @@ AtomicFile::AtomicFile(std::string path, std::string option)
     , m_out(m_temporary, std::ios::trunc)
 {
     if (!m_out)
-        throw UsageError("cannot write " + m_option + " " + m_path + " (is its folder there and writable?)");
+        // Not a usage mistake (the command line is right; the place is not): no usage text after it.
+        throw std::runtime_error("cannot write " + m_option + " " + m_path + " (is its folder there and writable?)");
 }
 
 void AtomicFile::check()

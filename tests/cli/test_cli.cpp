@@ -344,7 +344,8 @@ private Q_SLOTS:
         QVERIFY(lines[3].contains("not an image"));
         QVERIFY(!QFile::exists(csvPath + ".tmp"));
         csv.close();
-        // A run that fails leaves the previous file as it was; an unwritable target is a usage error.
+        // A run that fails leaves the previous file as it was; an unwritable target is an error, said before the
+        // model loads and without the usage text (the command line is right, the place is not).
         const auto before = lines;
         QCOMPARE(runCli({"classify", "--csv", csvPath, "--weights", ref("truncated.pth"), cat}).exitCode, 1);
         QVERIFY(csv.open(QIODevice::ReadOnly));
@@ -352,6 +353,12 @@ private Q_SLOTS:
         const auto unwritable = runCli({"classify", "--csv", dir.filePath("none/out.csv"), "--random-weights", cat});
         QCOMPARE(unwritable.exitCode, 1);
         QVERIFY2(unwritable.err.contains("cannot write --csv"), unwritable.err.constData());
+        QVERIFY2(!unwritable.err.contains("model: ") && !unwritable.err.contains("efficientnet-cli classify ["),
+                 unwritable.err.constData());
+        // A bad batch size, too, is said before the weights are read (these would fail to load).
+        const auto badBatch = runCli({"classify", "--batch-size", "0", "--weights", ref("truncated.pth"), cat});
+        QCOMPARE(badBatch.exitCode, 1);
+        QVERIFY2(badBatch.err.contains("--batch-size") && !badBatch.err.contains("truncated"), badBatch.err.constData());
     }
 
     void unusableWeightsExitOneNamingTheFile_data()
