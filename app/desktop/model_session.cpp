@@ -138,17 +138,22 @@ void ModelSession::offer(Offer kind, const QString& text, const QString& button,
     m_window->setOffer(text, button);
 }
 
+void ModelSession::clearOutcome()
+{
+    m_window->clearError(ui::ErrorTopic::Model);
+    if (m_offer != Offer::None) {
+        m_offer = Offer::None;
+        m_window->setOffer({}, {});
+    }
+}
+
 void ModelSession::onLoaded(const ModelInfo& info)
 {
     const QString previous = m_model.model.isEmpty() ? QString() : (m_model.name.isEmpty() ? m_model.model : m_model.name);
     m_model = info;
     m_config = info.config;
     m_weightsMissing = false;
-    m_window->clearError(ui::ErrorTopic::Model);   // whatever failed before has been superseded
-    if (m_offer != Offer::None) {
-        m_offer = Offer::None;
-        m_window->setOffer({}, {});
-    }
+    clearOutcome();   // whatever failed before has been superseded
     m_window->setCurrentModel(info.config.model);
     m_window->setCurrentDevice(info.config.device);
     m_window->setCurrentPrecision(info.config.precision);
@@ -177,12 +182,7 @@ void ModelSession::onFailed(const QString& error, const ModelConfig& config)
 {
     const QString name = hasModel() ? (m_model.name.isEmpty() ? m_model.model : m_model.name) : QString();
     const QString kept = hasModel() ? tr("Still using %1.").arg(name) : tr("No model is loaded.");
-    // This failure supersedes what an earlier model action left: its error, or its offer.
-    m_window->clearError(ui::ErrorTopic::Model);
-    if (m_offer != Offer::None) {
-        m_offer = Offer::None;
-        m_window->setOffer(QString(), QString());
-    }
+    clearOutcome();   // this failure supersedes what an earlier model action left
     // The choosers go back to what is loaded.
     if (hasModel()) {
         m_config = m_model.config;

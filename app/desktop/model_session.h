@@ -58,6 +58,7 @@ private:
     void onDownloadFinished(const QString& model, const QString& path, const QString& warning);
     void onDownloadFailed(const QString& model, const QString& error, bool cancelled);
     void offer(Offer kind, const QString& text, const QString& button, const ModelConfig& config);
+    void clearOutcome();   // the last model action's error or offer goes
 
     InferenceController* m_inference;
     DownloadController* m_download;
