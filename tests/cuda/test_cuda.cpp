@@ -700,10 +700,12 @@ void fusedDepthwiseNetworkMatchesUnfused()
             const auto b = unfused->forward(images).to(torch::kFloat);
             const double error = relativeError(a, b);
             const double agreement = top1Agreement(a, b);   // NaN: no sample with a clear top-1
-            check(error < 1e-2 && (std::isnan(agreement) || agreement == 1.0),
+            // error > 0: the two forms did run different kernels (the fused one rounds once less; on an H200 the
+            // error was 0.0043-0.0047), so this compares something.
+            check(error > 0 && error < 1e-2 && (std::isnan(agreement) || agreement == 1.0),
                   std::string("B0 ") + (padding == Padding::TfSame ? "TF SAME" : "symmetric") + " fp16 batch " +
                       std::to_string(batch) + ": fused depthwise logits = unfused, relative error " +
-                      std::to_string(error) + " < 0.01, same top-1");
+                      std::to_string(error) + " in (0, 0.01), same top-1");
         }
     }
 #endif
