@@ -156,7 +156,7 @@ private Q_SLOTS:
         Preprocessing p{};
         torch::Tensor want;
         loadPillowCase(pillowCase, image, p, want);
-        const FramePlan plan = planFrames(image.height, image.width, p, torch::kCPU);
+        const FramePlan plan = planFrames(image.height, image.width, p);
         QVERIFY(plan.left >= 0 && plan.top >= 0 && plan.left + plan.width <= image.width &&
                 plan.top + plan.height <= image.height);
         std::vector<std::uint8_t> window(static_cast<size_t>(plan.width) * plan.height * 3);
@@ -165,10 +165,10 @@ private Q_SLOTS:
                         &image.rgb[(static_cast<size_t>(plan.top + y) * image.width + plan.left) * 3],
                         static_cast<size_t>(plan.width) * 3);
         const int columnRow = 2 + plan.columnTaps, rowRow = 2 + plan.rowTaps;
-        const auto cropWidth = static_cast<int>(plan.columns.numel() / columnRow);
-        const auto cropHeight = static_cast<int>(plan.rows.numel() / rowRow);
-        const int* columns = plan.columns.data_ptr<int>();
-        const int* rows = plan.rows.data_ptr<int>();
+        const auto cropWidth = static_cast<int>(plan.columns.size()) / columnRow;
+        const auto cropHeight = static_cast<int>(plan.rows.size()) / rowRow;
+        const int* columns = plan.columns.data();
+        const int* rows = plan.rows.data();
         std::vector<std::uint8_t> middle(static_cast<size_t>(plan.height) * cropWidth * 3);   // horizontalKernel
         for (int y = 0; y < plan.height; ++y)
             for (int x = 0; x < cropWidth; ++x)

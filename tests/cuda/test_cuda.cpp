@@ -20,6 +20,7 @@
 #include <torch/torch.h>
 
 #include "engine/cuda_support.h"
+#include "engine/frame_plan.h"
 #ifdef EFFICIENTNET_WITH_CUDA
 #include "engine/cuda/fused_ops.h"
 #endif
@@ -235,6 +236,57 @@ void gpuPreprocessingEqualsCpu()
                           w, h, maxAbs);
             check(gpu.sizes() == cpu.sizes() && maxAbs <= 1e-6, what);   // one 8-bit level is ~0.017
         }
+    }
+}
+
+// A batch of photos of many sizes is preprocessed in one launch (frame_plan.h's preprocessWindows): each image with
+// its own tables, some whole in the buffer (a GPU-decoded photo: the window is part of its rows) and some as uploaded
+// windows, two of one size sharing a plan. Each must equal the host path's result for its own size.
+void gpuPreprocessingOfMixedSizesEqualsCpu()
+{
+    torch::manual_seed(3);
+    auto squash = efficientnet::variant("efficientnet_b0").preprocessing;
+    squash.resizeMode = ResizeMode::Squash;
+    squash.resizeSize = 240;
+    const std::vector<std::pair<int, int>> sizes = {{480, 640}, {1440, 1920}, {300, 451}, {80, 100}, {480, 640}, {640, 427}, {224, 224}};
+    for (const auto& [name, p] : std::vector<std::pair<std::string, Preprocessing>>{
+             {"efficientnet_b0", efficientnet::variant("efficientnet_b0").preprocessing},
+             {"efficientnet_v2_s", efficientnet::variant("efficientnet_v2_s").preprocessing},
+             {"squash 240", squash}}) {
+        std::vector<Image> images;
+        std::vector<FramePlan> plans;
+        plans.reserve(sizes.size());
+        std::vector<std::uint8_t> buffer;
+        std::vector<PlacedWindow> windows;
+        for (size_t i = 0; i < sizes.size(); ++i) {
+            const auto [h, w] = sizes[i];
+            const auto pixels = (torch::rand({h, w, 3}) * 255).round().to(torch::kUInt8).contiguous();
+            images.push_back({w, h, std::vector<std::uint8_t>(pixels.data_ptr<std::uint8_t>(), pixels.data_ptr<std::uint8_t>() + pixels.numel())});
+            plans.push_back(planFrames(h, w, p));
+            const auto& plan = plans.back();
+            const auto& rgb = images.back().rgb;
+            const auto start = static_cast<int64_t>(buffer.size());
+            if (i % 2 == 0) {   // the whole image: the window is read with the image's pitch
+                buffer.insert(buffer.end(), rgb.begin(), rgb.end());
+                windows.push_back({&plan, start + (static_cast<int64_t>(plan.top) * w + plan.left) * 3, static_cast<int64_t>(w) * 3});
+            } else {   // only the window, rows back to back
+                for (int y = 0; y < plan.height; ++y) {
+                    const auto row = rgb.begin() + (static_cast<std::ptrdiff_t>(plan.top + y) * w + plan.left) * 3;
+                    buffer.insert(buffer.end(), row, row + static_cast<std::ptrdiff_t>(plan.width) * 3);
+                }
+                windows.push_back({&plan, start, static_cast<int64_t>(plan.width) * 3});
+            }
+        }
+        windows[4].plan = &plans[0];   // the second 640x480 image uses the first one's plan
+        const auto onDevice = torch::from_blob(buffer.data(), {static_cast<int64_t>(buffer.size())}, torch::kUInt8).cuda();
+        const auto gpu = preprocessWindows(onDevice, windows, p).cpu();
+        double worst = 0;
+        for (size_t i = 0; i < images.size(); ++i)
+            worst = std::max(worst, (gpu[static_cast<int64_t>(i)] - preprocess(images[i], p)).abs().max().item<double>());
+        char what[200];
+        std::snprintf(what, sizeof what, "GPU preprocessing of %zu images of 6 sizes in one launch equals the host's (%s): max |diff| %.3g",
+                      images.size(), name.c_str(), worst);
+        check(gpu.size(0) == static_cast<int64_t>(images.size()) && worst <= 1e-6, what);
     }
 }
 
@@ -868,6 +920,7 @@ int main(int argc, char** argv)
         {"smallerBatchesReplayALargerGraph", smallerBatchesReplayALargerGraph},
         {"autotuningIsAChoice", autotuningIsAChoice},
         {"gpuPreprocessingEqualsCpu", gpuPreprocessingEqualsCpu},
+        {"gpuPreprocessingOfMixedSizesEqualsCpu", gpuPreprocessingOfMixedSizesEqualsCpu},
         {"cudaFloatMatchesCpu", cudaFloatMatchesCpu},
         {"classifierOnCudaMatchesCpu", classifierOnCudaMatchesCpu},
         {"steadyStateFramesTakeNoNewMemory", steadyStateFramesTakeNoNewMemory},

@@ -54,17 +54,10 @@ Precision choosePrecision(const std::string& precision, const torch::Device& dev
 }
 
 constexpr int64_t kUploadChunks = 4;   // host copy of chunk k+1 overlaps the device copy of chunk k
-constexpr size_t kMaxFramePlans = 32;   // frame sizes whose preprocessing tables are kept on the device
+// Image sizes whose preprocessing plans are kept (about 50 KB each): a camera's one size, a folder's repeated ones.
+constexpr size_t kMaxFramePlans = 256;
 
 size_t windowBytes(const FramePlan& plan) { return static_cast<size_t>(plan.width) * plan.height * 3; }
-
-// Images of one size in a batch: their indices (ascending), the plan of their size, where their windows start.
-struct SizeGroup {
-    const FramePlan* plan = nullptr;
-    std::vector<int64_t> members;
-    size_t offset = 0;
-};
-using SizeGroups = std::map<std::pair<int, int>, SizeGroup>;
 
 // body(i) for every i in [first, last), spread over LibTorch's inter-op thread pool and the calling thread, as many
 // workers as LibTorch's thread setting; returns when all are done. Not at::parallel_for: its OpenMP loop is inline in
@@ -138,96 +131,76 @@ struct Classifier::Impl {
     std::vector<std::vector<Prediction>> predict(const torch::Tensor& input, int topk, cuda::StageClock& clock);
     torch::Tensor uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times);
     torch::Tensor preprocessOnHost(const std::vector<const Image*>& images);
-    SizeGroups groupBySize(const std::vector<std::pair<int, int>>& sizes);
-    torch::Tensor preprocessGroups(size_t count, const SizeGroups& groups,
-                                   const std::function<torch::Tensor(const SizeGroup&)>& windowsOf);
+    std::vector<const FramePlan*> plansFor(const std::vector<std::pair<int, int>>& sizes);
     bool hasJpegDecoder();
 };
 
-// Images grouped by size (height, width), each group with its preprocessing plan, made the first time a size is seen.
-SizeGroups Classifier::Impl::groupBySize(const std::vector<std::pair<int, int>>& sizes)
+// The preprocessing plan of each image size (height, width), made the first time a size is seen; the plans new to
+// this batch (a folder of photos: often every one) made on the worker threads.
+std::vector<const FramePlan*> Classifier::Impl::plansFor(const std::vector<std::pair<int, int>>& sizes)
 {
-    SizeGroups groups;
-    for (size_t i = 0; i < sizes.size(); ++i)
-        groups[sizes[i]].members.push_back(static_cast<int64_t>(i));
-    if (plans.size() + groups.size() > kMaxFramePlans)
+    const auto missingPlans = [&] {
+        std::vector<std::pair<int, int>> missing;
+        for (const auto& size : sizes)
+            if (!plans.count(size) && std::find(missing.begin(), missing.end(), size) == missing.end())
+                missing.push_back(size);
+        return missing;
+    };
+    auto missing = missingPlans();
+    if (plans.size() + missing.size() > kMaxFramePlans) {
         plans.clear();   // photos of many sizes: the tables are cheap to make again
-    for (auto& [size, group] : groups) {
-        auto found = plans.find(size);
-        if (found == plans.end())
-            found = plans.emplace(size, planFrames(size.first, size.second, preprocessing, device)).first;
-        group.plan = &found->second;
+        missing = missingPlans();
     }
-    return groups;
+    std::vector<FramePlan> made(missing.size());
+    onWorkers(0, static_cast<int64_t>(missing.size()), [&](int64_t i) {
+        const auto& [height, width] = missing[static_cast<size_t>(i)];
+        made[static_cast<size_t>(i)] = planFrames(height, width, preprocessing);
+    });
+    for (size_t i = 0; i < missing.size(); ++i)
+        plans.emplace(missing[i], std::move(made[i]));
+    std::vector<const FramePlan*> planOf;
+    for (const auto& size : sizes)
+        planOf.push_back(&plans.at(size));
+    return planOf;
 }
 
-// The batch of `count` images, in input order, from each group's windows ([n, plan.height, plan.width, 3] uint8 on
-// the device): Pillow's resize, the crop and the normalisation on the GPU, one call per size.
-torch::Tensor Classifier::Impl::preprocessGroups(size_t count, const SizeGroups& groups,
-                                                 const std::function<torch::Tensor(const SizeGroup&)>& windowsOf)
-{
-    if (groups.size() == 1)   // a camera's frames: one size, in order
-        return preprocessWindows(windowsOf(groups.begin()->second), *groups.begin()->second.plan, preprocessing);
-    auto batch = torch::empty({static_cast<int64_t>(count), 3, preprocessing.cropSize, preprocessing.cropSize},
-                              torch::TensorOptions().device(device));
-    for (const auto& [size, group] : groups) {
-        const auto index = torch::tensor(group.members, torch::kLong).to(device, /*non_blocking=*/false);
-        batch.index_copy_(0, index, preprocessWindows(windowsOf(group), *group.plan, preprocessing));
-    }
-    return batch;
-}
-
-// CUDA input path: of each image only the window its crop reads (frame_plan.h) goes into one pinned buffer, equally
-// sized images back to back; asynchronous copies on the engine's stream, then Pillow's resize, the crop and the
-// normalisation on the GPU, one call per distinct image size.
+// CUDA input path: of each image only the window its crop reads (frame_plan.h) goes into one pinned buffer, back to
+// back; asynchronous copies on the engine's stream, then Pillow's resize, the crop and the normalisation on the GPU,
+// in two kernel launches whatever the images' sizes.
 torch::Tensor Classifier::Impl::uploadAndPreprocess(const std::vector<const Image*>& images, StageTimes& times)
 {
     std::vector<std::pair<int, int>> sizes;
     for (const auto* image : images)
         sizes.emplace_back(image->height, image->width);
-    auto bySize = groupBySize(sizes);
-    struct Window {
-        const Image* image;
-        const FramePlan* plan;
-        size_t offset;
-    };
-    std::vector<Window> windows;   // in upload order
-    size_t total = 0;
-    for (auto& [size, group] : bySize) {
-        group.offset = total;
-        for (const auto i : group.members) {
-            windows.push_back({images[static_cast<size_t>(i)], group.plan, total});
-            total += windowBytes(*group.plan);
-        }
+    const auto planOf = plansFor(sizes);
+    std::vector<PlacedWindow> windows;   // in the images' order
+    int64_t total = 0;
+    for (const auto* plan : planOf) {
+        windows.push_back({plan, total, static_cast<int64_t>(plan->width) * 3});
+        total += static_cast<int64_t>(windowBytes(*plan));
     }
-    if (!pinned.defined() || static_cast<size_t>(pinned.numel()) < total)
-        pinned = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+    if (!pinned.defined() || pinned.numel() < total)
+        pinned = torch::empty({total}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
     cuda::StageClock clock(true);
     // One thread copies 3.5 GB/s into pinned memory on the H200 machine, 16 threads 37 GB/s, the copy engine takes 55
     // (benchmarks/upload_bandwidth.py): windows are copied in parallel, and in a few chunks, each sent to the device
     // asynchronously while the host fills the next one.
     auto* base = pinned.data_ptr<std::uint8_t>();
-    const auto onDevice = torch::empty({static_cast<int64_t>(total)}, torch::TensorOptions().dtype(torch::kUInt8).device(device));
+    const auto onDevice = torch::empty({total}, torch::TensorOptions().dtype(torch::kUInt8).device(device));
     const auto count = static_cast<int64_t>(windows.size());
     const int64_t chunks = std::min(kUploadChunks, count);
     for (int64_t c = 0; c < chunks; ++c) {
         const int64_t first = count * c / chunks, last = count * (c + 1) / chunks;
         onWorkers(first, last, [&](int64_t i) {
             const auto& w = windows[static_cast<size_t>(i)];
-            copyWindow(w.image, *w.plan, base + w.offset);
+            copyWindow(images[static_cast<size_t>(i)], *w.plan, base + w.offset);
         });
-        const auto from = static_cast<int64_t>(windows[static_cast<size_t>(first)].offset);
-        const auto to = last < count ? static_cast<int64_t>(windows[static_cast<size_t>(last)].offset) : static_cast<int64_t>(total);
+        const auto from = windows[static_cast<size_t>(first)].offset;
+        const auto to = last < count ? windows[static_cast<size_t>(last)].offset : total;
         onDevice.narrow(0, from, to - from).copy_(pinned.narrow(0, from, to - from), /*non_blocking=*/true);
     }
     clock.mark();
-
-    const auto batch = preprocessGroups(images.size(), bySize, [&](const SizeGroup& group) {
-        const auto& plan = *group.plan;
-        const auto n = static_cast<int64_t>(group.members.size());
-        return onDevice.narrow(0, static_cast<int64_t>(group.offset), n * static_cast<int64_t>(windowBytes(plan)))
-            .view({n, plan.height, plan.width, 3});
-    });
+    const auto batch = preprocessWindows(onDevice, windows, preprocessing);
     clock.mark();
     const auto ms = clock.elapsedMs();
     times.uploadMs = ms[0];
@@ -479,20 +452,15 @@ Classifier::JpegBatchResult Classifier::classifyJpegs(const std::vector<const st
         }
     if (taken.empty())
         return result;
-    const auto groups = d.groupBySize(sizes);
-    const auto input = d.preprocessGroups(taken.size(), groups, [&](const SizeGroup& group) {
-        const auto& plan = *group.plan;
-        std::vector<torch::Tensor> windows;
-        for (const auto member : group.members) {
-            const size_t k = taken[static_cast<size_t>(member)];
-            const int64_t h = decoded.heights[k], w = decoded.widths[k];
-            windows.push_back(decoded.pixels.narrow(0, decoded.offsets[k], h * w * 3)
-                                  .view({h, w, 3})
-                                  .narrow(0, plan.top, plan.height)
-                                  .narrow(1, plan.left, plan.width));
-        }
-        return torch::stack(windows);
-    });
+    const auto planOf = d.plansFor(sizes);
+    std::vector<PlacedWindow> windows;   // each in its whole decoded image
+    for (size_t t = 0; t < taken.size(); ++t) {
+        const size_t k = taken[t];
+        const auto& plan = *planOf[t];
+        const int64_t pitch = static_cast<int64_t>(decoded.widths[k]) * 3;
+        windows.push_back({&plan, decoded.offsets[k] + plan.top * pitch + static_cast<int64_t>(plan.left) * 3, pitch});
+    }
+    const auto input = preprocessWindows(decoded.pixels, windows, d.preprocessing);
     clock.mark();
     auto predictions = d.predict(input, topk, clock);
     const auto ms = clock.elapsedMs();

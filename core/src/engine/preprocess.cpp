@@ -1,6 +1,8 @@
 #include "efficientnet/preprocess.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
 #include <torch/torch.h>
 
@@ -66,13 +68,13 @@ torch::Tensor preprocessPixels(const std::uint8_t* rgb, int width, int height, c
 
 } // namespace
 
-FramePlan planFrames(int height, int width, const Preprocessing& p, const torch::Device& device)
+FramePlan planFrames(int height, int width, const Preprocessing& p)
 {
     const Geometry g = geometry(height, width, p);
-    const auto columns = imaging::pillowResampleTable(width, static_cast<int>(g.width), static_cast<int>(g.left),
-                                                      p.cropSize, p.interpolation);
-    const auto rows = imaging::pillowResampleTable(height, static_cast<int>(g.height), static_cast<int>(g.top),
-                                                   p.cropSize, p.interpolation);
+    auto columns = imaging::pillowResampleTable(width, static_cast<int>(g.width), static_cast<int>(g.left), p.cropSize,
+                                                p.interpolation);
+    auto rows = imaging::pillowResampleTable(height, static_cast<int>(g.height), static_cast<int>(g.top), p.cropSize,
+                                             p.interpolation);
     FramePlan plan;
     plan.left = columns.firstInput;
     plan.top = rows.firstInput;
@@ -80,27 +82,71 @@ FramePlan planFrames(int height, int width, const Preprocessing& p, const torch:
     plan.height = rows.endInput - rows.firstInput;
     plan.columnTaps = columns.taps;
     plan.rowTaps = rows.taps;
-    const auto table = [&device](const std::vector<int>& values) {
-        return torch::tensor(values, torch::kInt32).to(device);
-    };
-    plan.columns = table(columns.table);
-    plan.rows = table(rows.table);
+    plan.columns = std::move(columns.table);
+    plan.rows = std::move(rows.table);
     return plan;
 }
 
-torch::Tensor preprocessWindows(const torch::Tensor& windows, const FramePlan& plan, const Preprocessing& p)
+// One buffer goes to the device: the windows' layouts (device addresses, filled in here), then the tables of each
+// distinct plan once. Pinned staging from LibTorch's host allocator, which keeps a block until the copy that reads
+// it has finished, so the staging can be let go at once.
+torch::Tensor preprocessWindows(const torch::Tensor& pixels, const std::vector<PlacedWindow>& windows, const Preprocessing& p)
 {
-    TORCH_CHECK(windows.dim() == 4 && windows.size(1) == plan.height && windows.size(2) == plan.width &&
-                    windows.size(3) == 3 && windows.scalar_type() == torch::kUInt8,
-                "preprocessWindows: expects uint8 [N, ", plan.height, ", ", plan.width, ", 3] windows");
-    TORCH_CHECK(windows.is_cuda(), "preprocessWindows: the windows must be on a CUDA device");
+    TORCH_CHECK(pixels.is_cuda() && pixels.scalar_type() == torch::kUInt8 && pixels.is_contiguous(),
+                "preprocessWindows: the pixels must be contiguous uint8 on a CUDA device");
+    const auto count = static_cast<int64_t>(windows.size());
+    auto out = torch::empty({count, 3, p.cropSize, p.cropSize}, torch::TensorOptions().device(pixels.device()));
 #ifdef EFFICIENTNET_WITH_CUDA
-    return cuda::resizeCropNormalise(windows.contiguous(), plan.columns, plan.columnTaps, plan.left, plan.rows,
-                                     plan.rowTaps, plan.top, p.mean, p.std);
+    if (count == 0)
+        return out;
+    std::map<const FramePlan*, int64_t> tableAt;   // the plan's first table, in ints after the layouts
+    int64_t tableInts = 0, middleBytes = 0;
+    int maxRows = 0;
+    for (const auto& w : windows) {
+        TORCH_CHECK(w.offset >= 0 && w.offset + (w.plan->height - 1) * w.pitch + w.plan->width * 3 <= pixels.numel(),
+                    "preprocessWindows: a window lies outside the pixels");
+        if (tableAt.emplace(w.plan, tableInts).second)
+            tableInts += static_cast<int64_t>(w.plan->columns.size() + w.plan->rows.size());
+        middleBytes += static_cast<int64_t>(w.plan->height) * p.cropSize * 3;
+        maxRows = std::max(maxRows, w.plan->height);
+    }
+    const int64_t layoutBytes = count * static_cast<int64_t>(sizeof(cuda::ImageLayout));
+    const int64_t bytes = layoutBytes + tableInts * static_cast<int64_t>(sizeof(int));
+    auto staging = torch::empty({bytes}, torch::TensorOptions().dtype(torch::kUInt8).pinned_memory(true));
+    auto onDevice = torch::empty({bytes}, pixels.options());
+    auto middle = torch::empty({middleBytes}, pixels.options());
+    auto* stagedTables = reinterpret_cast<int*>(staging.data_ptr<std::uint8_t>() + layoutBytes);
+    const auto* deviceTables = reinterpret_cast<const int*>(onDevice.data_ptr<std::uint8_t>() + layoutBytes);
+    for (const auto& [plan, at] : tableAt) {
+        std::copy(plan->columns.begin(), plan->columns.end(), stagedTables + at);
+        std::copy(plan->rows.begin(), plan->rows.end(), stagedTables + at + static_cast<int64_t>(plan->columns.size()));
+    }
+    auto* layouts = reinterpret_cast<cuda::ImageLayout*>(staging.data_ptr<std::uint8_t>());
+    int64_t middleAt = 0;
+    for (int64_t i = 0; i < count; ++i) {
+        const auto& w = windows[static_cast<size_t>(i)];
+        const int64_t at = tableAt[w.plan];
+        auto& l = layouts[i];
+        l = cuda::ImageLayout{};
+        l.window = pixels.data_ptr<std::uint8_t>() + w.offset;
+        l.middle = middle.data_ptr<std::uint8_t>() + middleAt;
+        l.columnTable = deviceTables + at;
+        l.rowTable = deviceTables + at + static_cast<int64_t>(w.plan->columns.size());
+        l.pitch = w.pitch;
+        l.rows = w.plan->height;
+        l.columnOrigin = w.plan->left;
+        l.rowOrigin = w.plan->top;
+        l.columnTaps = w.plan->columnTaps;
+        l.rowTaps = w.plan->rowTaps;
+        middleAt += static_cast<int64_t>(w.plan->height) * p.cropSize * 3;
+    }
+    onDevice.copy_(staging, /*non_blocking=*/true);
+    cuda::resizeCropNormalise(reinterpret_cast<const cuda::ImageLayout*>(onDevice.data_ptr<std::uint8_t>()),
+                              static_cast<int>(count), maxRows, out, p.mean, p.std);
 #else
-    (void)p;
-    return {};   // not reached: a build without CUDA has no CUDA tensors
+    TORCH_CHECK(count == 0, "preprocessWindows: this build has no CUDA");   // a build without CUDA has no CUDA tensors
 #endif
+    return out;
 }
 
 torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& p)
@@ -110,8 +156,14 @@ torch::Tensor preprocessBatch(const torch::Tensor& frames, const Preprocessing& 
     const int height = static_cast<int>(frames.size(1));
     const int width = static_cast<int>(frames.size(2));
     if (frames.is_cuda()) {
-        const FramePlan plan = planFrames(height, width, p, frames.device());
-        return preprocessWindows(frames.narrow(1, plan.top, plan.height).narrow(2, plan.left, plan.width), plan, p);
+        const FramePlan plan = planFrames(height, width, p);
+        const auto contiguous = frames.contiguous();
+        const int64_t frameBytes = static_cast<int64_t>(height) * width * 3;
+        std::vector<PlacedWindow> windows;
+        for (int64_t n = 0; n < frames.size(0); ++n)
+            windows.push_back({&plan, n * frameBytes + (static_cast<int64_t>(plan.top) * width + plan.left) * 3,
+                               static_cast<int64_t>(width) * 3});
+        return preprocessWindows(contiguous.view({-1}), windows, p);
     }
     const auto contiguous = frames.contiguous();
     std::vector<torch::Tensor> images;

@@ -61,20 +61,19 @@ JpegDecoder::Batch JpegDecoder::decode(const std::vector<const std::vector<std::
     std::int64_t total = 0;
     for (size_t i = 0; i < files.size(); ++i) {
         const auto& file = *files[i];
+        // The header alone, as NVIDIA's hardware-decoding samples do: a whole-stream parse (nvjpegJpegStreamParse)
+        // reads every entropy-coded byte on this thread, and nvjpegDecodeBatched reads the files again anyway.
         int supported = -1;   // 0 means yes
-        if (nvjpegJpegStreamParse(d.handle, file.data(), file.size(), 0, 0, d.parsed) != NVJPEG_STATUS_SUCCESS ||
-            nvjpegDecodeBatchedSupported(d.handle, d.parsed, &supported) != NVJPEG_STATUS_SUCCESS || supported != 0)
-            continue;
-        int components = 0;
-        nvjpegChromaSubsampling_t subsampling{};
-        int widths[NVJPEG_MAX_COMPONENT] = {}, heights[NVJPEG_MAX_COMPONENT] = {};
-        if (nvjpegGetImageInfo(d.handle, file.data(), file.size(), &components, &subsampling, widths, heights) !=
-                NVJPEG_STATUS_SUCCESS || widths[0] <= 0 || heights[0] <= 0)
+        unsigned width = 0, height = 0;
+        if (nvjpegJpegStreamParseHeader(d.handle, file.data(), file.size(), d.parsed) != NVJPEG_STATUS_SUCCESS ||
+            nvjpegDecodeBatchedSupported(d.handle, d.parsed, &supported) != NVJPEG_STATUS_SUCCESS || supported != 0 ||
+            nvjpegJpegStreamGetFrameDimensions(d.parsed, &width, &height) != NVJPEG_STATUS_SUCCESS || width == 0 ||
+            height == 0)
             continue;
         batch.offsets[i] = total;
-        batch.widths[i] = widths[0];
-        batch.heights[i] = heights[0];
-        total += static_cast<std::int64_t>(widths[0]) * heights[0] * 3;
+        batch.widths[i] = static_cast<int>(width);
+        batch.heights[i] = static_cast<int>(height);
+        total += static_cast<std::int64_t>(width) * height * 3;
         data.push_back(file.data());
         lengths.push_back(file.size());
         members.push_back(i);
