@@ -6,6 +6,8 @@
 #                                         # + test_cuda took 89 s at -j 16); test_cuda beside the rest of the build
 #   bash benchmarks/gpu_calls.sh tests    # the rest of the build if unfinished; ctest but test_cuda; test_desktop_cuda
 #   bash benchmarks/gpu_calls.sh folder   # benchmarks/gpu_folder.sh, 2,000 photos, one round
+#   bash benchmarks/gpu_calls.sh all      # one call on a fresh machine: deps, the whole build, then ctest (but the two
+#                                         # CUDA tests) beside test_cuda followed by test_desktop_cuda (369 s, 2026-12-03)
 # Each writes under $OUT (logs packed by gpu_desktop.sh) and prints a summary.
 set -uo pipefail
 out=${OUT:-/tmp/out}
@@ -46,5 +48,24 @@ case ${1:-} in
     (OUT=$out/folder COUNT=2000 ROUNDS=1 timeout "${LIMIT:-300}" bash benchmarks/gpu_folder.sh) > "$out/folder.txt" 2>&1
     cat "$out/folder/folder.log"
     ;;
-  *) echo "usage: $0 first|tests|folder" >&2; exit 2 ;;
+  all)
+    stage build STAGES="deps build"
+    echo "built at $SECONDS s"
+    environment
+    mkdir -p "$out/desktop"
+    (
+      timeout $((560 - SECONDS)) stdbuf -oL build-gpu/tests/test_cuda > "$out/test_cuda.log" 2>&1
+      echo "test_cuda rc $? at $SECONDS s" >> "$out/test_cuda.log"
+      (cd build-gpu/tests && QT_QPA_PLATFORM=offscreen timeout $((570 - SECONDS)) ./test_desktop_cuda > "$out/desktop_cuda.log" 2>&1
+       echo "test_desktop_cuda rc $? at $SECONDS s" >> "$out/desktop_cuda.log")
+    ) &
+    gpu=$!
+    (cd build-gpu && timeout $((565 - SECONDS)) ctest --output-on-failure --timeout 300 -j 8 -E "^test_cuda$|^test_desktop_cuda$") > "$out/ctest.log" 2>&1
+    echo "ctest done at $SECONDS s"
+    grep -E "tests passed|tests failed|\*\*\*|Failed|Timeout" "$out/ctest.log" | cut -c1-200 | tail -40
+    wait $gpu
+    grep -E "FAIL|passed|rc " "$out/test_cuda.log" | cut -c1-300 | tail -10
+    grep -E "FAIL|Totals|rc " "$out/desktop_cuda.log" | cut -c1-300 | tail -10
+    ;;
+  *) echo "usage: $0 first|tests|folder|all" >&2; exit 2 ;;
 esac
