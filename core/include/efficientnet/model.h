@@ -58,7 +58,8 @@ public:
     torch::Tensor forwardAdding(torch::Tensor x, const torch::Tensor& residual);
     bool addsResidualInPlace() const { return m_cudaEpilogue; }
     // Keeps folded() on `device` in `dtype`; forward then runs one conv with bias.
-    void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast);
+    // fusedDepthwise: on CUDA, a depthwise conv may take the hand-written form with the SE's squeeze (forwardSqueezing).
+    void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast, bool fusedDepthwise = true);
     // CUDA inference, a depthwise conv: the conv, bias and SiLU in one hand-written kernel that also sums its output
     // per sample and channel for the squeeze-and-excitation after it (into *partialSums when given; see
     // cuda/fused_ops.h). Undefined when this conv has no such form here (the caller then runs forward()).

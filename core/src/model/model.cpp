@@ -27,8 +27,12 @@ constexpr int64_t kFusedGateMinBatch = 32;
 // The hand-written depthwise conv with the squeeze (cuda/fused_ops.h) below this batch size. Measured on an H200, B0
 // fp16, one after the other in one run (BENCHMARKS.md, "The fused depthwise convolution"): 9-13 % faster at batch
 // 1-16, but 24 % slower at 256, where cuDNN's depthwise kernel (tiled, reusing inputs across rows) outruns its one
-// strip of pixels per thread.
+// strip of pixels per thread. And only for the variants where it pays: B0 (5-13 % faster) and B1 (B0's widths, not
+// measured). At batch 1 B3 at 300 px was no faster (3 % slower, within the run-to-run noise) and V2-S at 384 px 15 %
+// slower (three alternated rounds each, one H200 run), so they, and the variants between and beyond them, keep
+// cuDNN's depthwise convolution.
 constexpr int64_t kFusedDepthwiseBelowBatch = 32;
+bool fusedDepthwisePays(const std::string& variant) { return variant == "efficientnet_b0" || variant == "efficientnet_b1"; }
 
 // TensorFlow SAME: output = ceil(in / stride); the padding that needs, split with the extra pixel at the end.
 std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t kernel, int64_t stride)
@@ -158,7 +162,8 @@ std::pair<int64_t, int64_t> FoldedConv::padding(int64_t inSize) const
     return {(kernel() - 1) / 2, (kernel() - 1) / 2};
 }
 
-void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast)
+void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast,
+                                           bool fusedDepthwise)
 {
     torch::NoGradGuard noGrad;
     const FoldedConv f = folded();
@@ -178,11 +183,13 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
     const int64_t channels = weight.size(0);
     const char* unfused = std::getenv("EFFICIENTNET_UNFUSED_DW");
     m_depthwiseTaps = m_depthwiseBias = torch::Tensor();
-    if (device.is_cuda() && channelsLast && m_activation && f.groups == channels && channels > 1 &&
+    if (fusedDepthwise && device.is_cuda() && channelsLast && m_activation && f.groups == channels && channels > 1 &&
         !(unfused && std::string(unfused) == "1")) {
         m_depthwiseTaps = weight.reshape({channels, -1}).t().contiguous().to(device, dtype);
         m_depthwiseBias = bias.to(device, torch::kFloat);
     }
+#else
+    (void)fusedDepthwise;
 #endif
     weight = weight.to(device, dtype);
     m_foldedWeight = channelsLast ? weight.contiguous(torch::MemoryFormat::ChannelsLast) : weight.contiguous();
@@ -356,7 +363,7 @@ void EfficientNetImpl::prepareForInference(const torch::Device& device, torch::S
     eval();
     for (auto& module : modules(/*include_self=*/false))
         if (auto* cna = module->as<ConvNormActivation>())
-            cna->foldBatchNorm(device, dtype, channelsLast);
+            cna->foldBatchNorm(device, dtype, channelsLast, fusedDepthwisePays(m_spec->name));
     to(device, dtype);
     for (auto& module : modules(/*include_self=*/false))
         if (auto* se = module->as<SqueezeExcitation>())
