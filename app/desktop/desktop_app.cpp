@@ -80,6 +80,7 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_files = std::make_unique<FilesController>(m_inference.get(), m_window.get());
     m_live = std::make_unique<LiveController>(m_camera.get(), m_frames.get(), m_window.get());
     m_teach = std::make_unique<TeachController>(m_inference.get(), m_session.get(), m_live.get(), m_window.get());
+    TeachController::sweepAbandoned();   // what a run closed during training, or killed, left in the temp folder
 
     QStringList models;
     for (const auto& v : allVariants())

@@ -26,6 +26,8 @@ constexpr int kMaxNamedFiles = 5;        // unreadable files named in one messag
 const QString kForbiddenInNames = QStringLiteral("/\\:*?\"<>|");   // separators, and what Windows forbids
 constexpr char kExamplesFolder[] = "examples";
 constexpr char kModelsFolder[] = "models";
+constexpr char kFolderPattern[] = "efficientnet-teach-";
+constexpr char kLockName[] = ".lock";
 
 // English plurals without a translator loaded ("%n example(s)" reads badly).
 QString count(qint64 n, const QString& one, const QString& many) { return (n == 1 ? one : many).arg(n); }
@@ -102,19 +104,46 @@ bool TeachController::ensureFolder()
 {
     if (m_root && m_root->isValid())
         return true;
-    m_root = std::make_unique<QTemporaryDir>(QDir::temp().filePath("efficientnet-teach-XXXXXX"));
+    m_root = std::make_unique<QTemporaryDir>(QDir::temp().filePath(QString(kFolderPattern) + "XXXXXX"));
     if (!m_root->isValid() || !QDir(m_root->path()).mkpath(kExamplesFolder) || !QDir(m_root->path()).mkpath(kModelsFolder))
         return fail(tr("Teach mode has no folder for examples: %1 (%2).")
                         .arg(QDir::toNativeSeparators(QDir::tempPath()), m_root->errorString()));
+    m_lock = std::make_unique<QLockFile>(m_root->filePath(kLockName));
+    m_lock->tryLock(0);   // a fresh folder: nobody else holds it
     return true;
 }
 
 void TeachController::discard()
 {
     m_captureTimer.stop();
+    m_lock.reset();   // unlocked before its folder goes
     if (m_root)
         m_root->remove();
     m_root.reset();
+}
+
+// A window closed while training leaves its folder: the training thread may still be reading the examples when the
+// process exits, so shutdown does not delete them under it (DesktopApp::shutdown). QLockFile records the owner's
+// process and finds a lock stale when that process is gone; with no stale time, a running session's lock, however
+// old, is never taken. A folder without a lock (one from before locks, or caught between its creation and its lock)
+// is left alone.
+int TeachController::sweepAbandoned()
+{
+    int removed = 0;
+    const auto folders = QDir::temp().entryInfoList({QString(kFolderPattern) + "*"}, QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const auto& folder : folders) {
+        const QString lockPath = QDir(folder.filePath()).filePath(kLockName);
+        if (!QFileInfo::exists(lockPath))
+            continue;
+        QLockFile lock(lockPath);
+        lock.setStaleLockTime(0);
+        if (!lock.tryLock(0))
+            continue;   // its session is running
+        lock.unlock();
+        if (QDir(folder.filePath()).removeRecursively())
+            ++removed;
+    }
+    return removed;
 }
 
 QString TeachController::dataDir() const
@@ -489,7 +518,7 @@ void TeachController::onFinished(const TeachResult& r)
         // Cancel means "not this": the model in use stays. The best epoch so far is kept for Save model….
         m_trained = r.path;
         text = tr("Training cancelled after epoch %1 of %2. %3 The best epoch so far (%4) can still be saved with "
-                  "Save model….").arg(r.epochsDone).arg(m_runEpochs).arg(kept).arg(r.keptEpoch);
+                  "the Save model button.").arg(r.epochsDone).arg(m_runEpochs).arg(kept).arg(r.keptEpoch);
         m_panel->setProgress(tr("Cancelled after epoch %1").arg(r.epochsDone), r.epochsDone, m_runEpochs);
     } else {
         m_trained = r.path;

@@ -5,6 +5,7 @@
 // the trained checkpoint loaded as the model in use; Save model…. What the window shows goes through the Teach panel,
 // the status bar and the error bar; the panel's intents come here.
 #include <QImage>
+#include <QLockFile>
 #include <QMap>
 #include <QObject>
 #include <QTemporaryDir>
@@ -59,6 +60,9 @@ public:
     // Deletes the session folder (examples and trained checkpoints not saved elsewhere). DesktopApp::shutdown calls
     // it: the program leaves by _Exit, without destructors.
     void discard();
+    // Session folders that an earlier run could not delete (closed while training, killed, crashed): those whose
+    // lock names a process that is no longer running. Called at start; returns how many went.
+    static int sweepAbandoned();
     // Resize and crop the examples to this side instead of the base model's transform (0: the model's own). The
     // tests train a random-weight B0 at a small side so that a CPU finishes in seconds.
     void setTrainingSide(int side) { m_side = side; }
@@ -101,6 +105,7 @@ private:
     ui::TeachPanel* m_panel;
     std::unique_ptr<QTemporaryDir> m_root;   // examples/<class>/<image>, models/taught-N.safetensors; made when
                                              // the first class is added
+    std::unique_ptr<QLockFile> m_lock;       // m_root's .lock, held while this session uses it (sweepAbandoned)
     QStringList m_classes;                   // in the order they were added
     QMap<QString, QVector<ui::TeachExampleView>> m_examples;   // the files, and the thumbnails the panel shows
     quint64 m_nextFile = 0;
