@@ -276,6 +276,8 @@ int runClassify(const std::vector<std::string>& argv)
     std::optional<CsvWriter> csv;
     if (args.has("csv"))
         csv.emplace(args.value("csv"));
+    if (args.has("json-file"))
+        checkWritable(args.value("json-file"), "--json-file");
     Classifier classifier(options);
     const double loadSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (options.weights.empty())
@@ -380,6 +382,7 @@ int runConvert(const std::vector<std::string>& argv)
         throw UsageError("convert reads --from, not --weights");
     ModelRequest request = modelRequest(args);
     request.weights = args.value("from");
+    checkWritable(args.value("to"), "--to");
     const auto result = convertCheckpoint(request, args.value("to"));
     std::cout << "wrote " << args.value("to") << ": " << result.tensors << " tensors with torchvision keys; "
               << describeModel(result.info) << "\n";

@@ -44,7 +44,7 @@ int runInspect(const std::vector<std::string>& argv)
         return kExitOk;
     }
     const auto row = [](const char* name, const std::string& value) {
-        std::cout << std::left << std::setw(14) << name << printable(value, 2000) << "\n";
+        std::cout << std::left << std::setw(13) << name << " " << printable(value, 2000) << "\n";   // a long key too
     };
     row("file", info.weightsPath);
     if (!info.configPath.empty())

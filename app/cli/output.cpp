@@ -31,14 +31,28 @@ std::string csvField(const std::string& text)
 
 } // namespace
 
+void checkWritable(const std::string& path, const std::string& option)
+{
+    std::error_code ec;
+    // Not usage mistakes (the command line is right; the place is not): no usage text after them.
+    if (std::filesystem::is_directory(platform::pathFromUtf8(path), ec))
+        throw std::runtime_error("cannot write " + option + " " + path + ": it is a folder; give a file name");
+    const auto probe = platform::pathFromUtf8(path + ".tmp");
+    const bool existed = std::filesystem::exists(probe, ec);
+    if (!std::ofstream(probe, std::ios::app))
+        throw std::runtime_error("cannot write " + option + " " + path + " (is its folder there and writable?)");
+    if (!existed)
+        std::filesystem::remove(probe, ec);
+}
+
 AtomicFile::AtomicFile(std::string path, std::string option)
     : m_path(std::move(path))
     , m_option(std::move(option))
     , m_temporary(platform::pathFromUtf8(m_path + ".tmp"))
-    , m_out(m_temporary, std::ios::trunc)
 {
+    checkWritable(m_path, m_option);
+    m_out.open(m_temporary, std::ios::trunc);
     if (!m_out)
-        // Not a usage mistake (the command line is right; the place is not): no usage text after it.
         throw std::runtime_error("cannot write " + m_option + " " + m_path + " (is its folder there and writable?)");
 }
 

@@ -16,6 +16,10 @@ namespace efficientnet::cli {
 // A file written whole or not at all: text goes to FILE.tmp as it comes; commit() renames it to FILE, so FILE is
 // either the previous file or the complete new one. Without commit() (an error stopped the run) the temporary file
 // is removed. `option` names the command-line option in messages.
+// Throws std::runtime_error naming the option and the file when nothing can be written at `path`: a folder is
+// there, or its folder is missing or read-only. For checks before long work, so that the work is not lost at its end.
+void checkWritable(const std::string& path, const std::string& option);
+
 class AtomicFile {
 public:
     AtomicFile(std::string path, std::string option);

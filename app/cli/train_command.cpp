@@ -134,6 +134,10 @@ int runTrain(const std::vector<std::string>& argv)
     options.precision = args.value("precision", "fp32");
     options.reestimateBatchNorm = args.flag("recalibrate-bn");
     const std::string out = args.value("out");
+    // Where the results go is checked before the images are read: a wrong path found after training loses it all.
+    checkWritable(out, "--out");
+    if (args.has("report"))
+        checkWritable(args.value("report"), "--report");
 
     // Ctrl-C ends training at the next step; the best epoch so far is written.
     g_interrupted = 0;
@@ -174,6 +178,12 @@ int runTrain(const std::vector<std::string>& argv)
     TrainingResult result;
     try {
         result = trainClassifier(options, out, onProgress, [] { return g_interrupted != 0; });
+    } catch (const std::exception& e) {
+        std::signal(SIGINT, previous);
+        if (g_interrupted == 0)
+            throw;
+        std::cerr << "efficientnet-cli: " << printable(e.what(), kShownBytes) << "\n";   // cancelled before an epoch ended
+        return kExitInterrupted;
     } catch (...) {
         std::signal(SIGINT, previous);
         throw;

@@ -359,6 +359,19 @@ private Q_SLOTS:
         const auto badBatch = runCli({"classify", "--batch-size", "0", "--weights", ref("truncated.pth"), cat});
         QCOMPARE(badBatch.exitCode, 1);
         QVERIFY2(badBatch.err.contains("--batch-size") && !badBatch.err.contains("truncated"), badBatch.err.constData());
+        // A folder named as the output file: said at once, naming the option, not as a failed rename at the end.
+        QVERIFY(QDir().mkpath(dir.filePath("folder.csv")));
+        for (const QString option : {"--csv", "--json-file"}) {
+            const auto folder = runCli({"classify", option, dir.filePath("folder.csv"), "--random-weights", cat});
+            QCOMPARE(folder.exitCode, 1);
+            QVERIFY2(folder.err.contains(QString("cannot write %1 %2: it is a folder").arg(option, dir.filePath("folder.csv")).toUtf8()) &&
+                         !folder.err.contains("model: "),
+                     folder.err.constData());
+        }
+        const auto convertInto = runCli({"convert", "--from", ref("truncated.pth"), "--to", dir.filePath("none/x.safetensors")});
+        QCOMPARE(convertInto.exitCode, 1);
+        QVERIFY2(convertInto.err.contains("cannot write --to") && !convertInto.err.contains("truncated"),
+                 convertInto.err.constData());
     }
 
     void unusableWeightsExitOneNamingTheFile_data()

@@ -344,6 +344,25 @@ private Q_SLOTS:
         const auto usage = runCli({"train", m_root + "/train", "--random-weights", "--out", path("x.pth")});
         QCOMPARE(usage.exitCode, 1);
         QVERIFY(usage.err.contains(".safetensors"));
+
+        // Found by using it: an --out or --report that cannot be written was said only after training, which was
+        // then lost. Now before the images are read, naming the option and the path.
+        QVERIFY(QDir().mkpath(path("folder.safetensors")));
+        const struct {
+            QStringList args;
+            QByteArray said;
+        } unwritable[] = {
+            {{"--out", path("missing/x.safetensors")}, "cannot write --out " + path("missing/x.safetensors").toUtf8()},
+            {{"--out", path("folder.safetensors")}, "cannot write --out " + path("folder.safetensors").toUtf8() + ": it is a folder"},
+            {{"--out", path("y.safetensors"), "--report", path("missing/r.json")}, "cannot write --report"},
+        };
+        for (const auto& c : unwritable) {
+            const auto run = runCli(QStringList{"train", m_root + "/train", "--random-weights", "--no-progress"} + c.args);
+            QCOMPARE(run.exitCode, 1);
+            QVERIFY2(run.err.contains(c.said) && !run.err.contains("reading ") && !run.out.contains("epoch"),
+                     run.err.constData());
+        }
+        QVERIFY(!QFile::exists(path("y.safetensors")));
     }
 
     // `evaluate --json` on the validation folder against `classify --json` on the same images with the same
