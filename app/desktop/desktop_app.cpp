@@ -81,6 +81,8 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     m_live = std::make_unique<LiveController>(m_camera.get(), m_frames.get(), m_window.get());
     m_teach = std::make_unique<TeachController>(m_inference.get(), m_session.get(), m_live.get(), m_window.get());
     TeachController::sweepAbandoned();   // what a run closed during training, or killed, left in the temp folder
+    connect(m_teach.get(), &TeachController::trainingStarted, m_session.get(), [this] { m_session->setTraining(true); });
+    connect(m_teach.get(), &TeachController::trainingFinished, m_session.get(), [this] { m_session->setTraining(false); });
 
     QStringList models;
     for (const auto& v : allVariants())

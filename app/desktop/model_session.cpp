@@ -70,6 +70,8 @@ void ModelSession::load(const ModelConfig& config)
 
 void ModelSession::chooseModel(const QString& model)
 {
+    if (refusedWhileTraining())
+        return;
     ModelConfig config = m_config;
     config.model = model;
     config.weights.clear();   // the old model's checkpoint cannot fit; look for the new one's
@@ -80,6 +82,8 @@ void ModelSession::chooseModel(const QString& model)
 
 void ModelSession::chooseDevice(const QString& device)
 {
+    if (refusedWhileTraining())
+        return;
     ModelConfig config = m_model.config;
     config.device = device;
     // fp16 and bf16 are GPU precisions: moved to the CPU the model computes in fp32 (Auto there), and the GPU
@@ -97,6 +101,8 @@ void ModelSession::chooseDevice(const QString& device)
 
 void ModelSession::choosePrecision(const QString& precision)
 {
+    if (refusedWhileTraining())
+        return;
     ModelConfig config = m_model.config;
     config.precision = precision;
     m_gpuPrecision.clear();   // a precision chosen now replaces the one kept for the GPU
@@ -105,6 +111,8 @@ void ModelSession::choosePrecision(const QString& precision)
 
 void ModelSession::loadWeights(const QString& path)
 {
+    if (refusedWhileTraining())
+        return;
     ModelConfig config = m_config;
     config.weights = path;
     config.randomWeights = false;
@@ -124,6 +132,8 @@ void ModelSession::useTrainedWeights(const QString& path)
 
 void ModelSession::useRandomWeights(const QString& model)
 {
+    if (refusedWhileTraining())
+        return;
     ModelConfig config = m_config;
     config.model = model;
     config.weights.clear();
@@ -145,6 +155,20 @@ void ModelSession::clearOutcome()
         m_offer = Offer::None;
         m_window->setOffer({}, {});
     }
+}
+
+bool ModelSession::refusedWhileTraining()
+{
+    if (!m_training)
+        return false;
+    if (hasModel()) {   // the choosers go back to what is loaded
+        m_window->setCurrentModel(m_model.config.model);
+        m_window->setCurrentDevice(m_model.config.device);
+        m_window->setCurrentPrecision(m_model.config.precision);
+    }
+    m_window->showError(ui::ErrorTopic::Model, tr("Teach mode is training: the model, device and precision can be "
+                                                  "changed when it ends, or after Cancel."));
+    return true;
 }
 
 void ModelSession::onLoaded(const ModelInfo& info)

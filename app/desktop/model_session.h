@@ -35,6 +35,9 @@ public:
     void useTrainedWeights(const QString& path);
     void downloadWeights();   // the offered download, else the current model's
     void cancelDownload();
+    // Teach mode trains on the inference thread: a model, device or precision chosen meanwhile would wait behind the
+    // run and then be replaced by the taught model. While it runs such choices are refused, saying why.
+    void setTraining(bool running) { m_training = running; }
 
     const ModelInfo& current() const { return m_model; }
     bool hasModel() const { return !m_model.model.isEmpty(); }
@@ -59,6 +62,7 @@ private:
     void onDownloadFailed(const QString& model, const QString& error, bool cancelled);
     void offer(Offer kind, const QString& text, const QString& button, const ModelConfig& config);
     void clearOutcome();   // the last model action's error or offer goes
+    bool refusedWhileTraining();   // true (the choosers back, the reason shown) while Teach trains
 
     InferenceController* m_inference;
     DownloadController* m_download;
@@ -66,6 +70,7 @@ private:
     QSettings* m_settings;
     ModelConfig m_config;        // what the next reload starts from
     ModelInfo m_model;           // what is loaded
+    bool m_training = false;
     std::optional<WeightsOffer> m_downloadOffer;
     Offer m_offer = Offer::None;
     ModelConfig m_offeredConfig; // what accepting the offer bar loads

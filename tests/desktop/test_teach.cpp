@@ -512,6 +512,32 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo::exists(folder));
     }
 
+    void aModelChosenWhileTrainingIsRefusedSayingWhy()
+    {
+        // Found by hand: a model chosen during training showed "Loading…" for the whole run, then the taught model
+        // loaded and the choice was gone without a word.
+        auto app = teachingApp();
+        QVERIFY(app);
+        teachShapes(app.get());
+        TeachController* teach = app->teach();
+        QSignalSpy finished(teach, &TeachController::trainingFinished);
+        QVERIFY(teach->train(2, "head"));
+        Q_EMIT app->window()->modelChosen("efficientnet_b1");
+        Q_EMIT app->window()->precisionChosen("fp32");
+        QVERIFY2(app->window()->errorText().contains("Teach mode is training"), qPrintable(app->window()->errorText()));
+        QVERIFY(!app->window()->busyText().contains("efficientnet_b1"));
+        QVERIFY(finished.wait(kTrainTimeoutMs));
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(teach->message()));
+        QSignalSpy shown(app.get(), &DesktopApp::fileShown);
+        app->openFiles({heldOut("circle")});   // after the taught model's load on the inference thread
+        QVERIFY(shown.wait(kClassifyTimeoutMs));
+        QCOMPARE(app->currentModel().model, QString("efficientnet_b0"));
+        QCOMPARE(app->currentModel().classes, 3);
+        QVERIFY2(!app->window()->errorText().contains("Teach mode is training"), qPrintable(app->window()->errorText()));
+        Q_EMIT app->window()->modelChosen("efficientnet_b1");   // after it: taken (no weights cached: offered)
+        QVERIFY(!app->window()->errorText().contains("Teach mode is training"));
+    }
+
     void aFolderLeftByAnEndedSessionGoesAtTheNextStart()
     {
         // Found by hand: a window closed while training exits before the training thread lets go of the examples,
