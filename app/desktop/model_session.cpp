@@ -157,15 +157,20 @@ void ModelSession::clearOutcome()
     }
 }
 
+// The choosers go back to what is loaded.
+void ModelSession::showLoadedChoices()
+{
+    m_window->setCurrentModel(m_model.config.model);
+    m_window->setCurrentDevice(m_model.config.device);
+    m_window->setCurrentPrecision(m_model.config.precision);
+}
+
 bool ModelSession::refusedWhileTraining()
 {
     if (!m_training)
         return false;
-    if (hasModel()) {   // the choosers go back to what is loaded
-        m_window->setCurrentModel(m_model.config.model);
-        m_window->setCurrentDevice(m_model.config.device);
-        m_window->setCurrentPrecision(m_model.config.precision);
-    }
+    if (hasModel())
+        showLoadedChoices();
     m_window->showError(ui::ErrorTopic::Model, tr("Teach mode is training: the model, device and precision can be "
                                                   "changed when it ends, or after Cancel."));
     return true;
@@ -178,9 +183,7 @@ void ModelSession::onLoaded(const ModelInfo& info)
     m_config = info.config;
     m_weightsMissing = false;
     clearOutcome();   // whatever failed before has been superseded
-    m_window->setCurrentModel(info.config.model);
-    m_window->setCurrentDevice(info.config.device);
-    m_window->setCurrentPrecision(info.config.precision);
+    showLoadedChoices();
     QString banner;
     if (info.randomWeights)
         banner = tr("Running on RANDOM weights: the predictions are meaningless.");
@@ -207,12 +210,9 @@ void ModelSession::onFailed(const QString& error, const ModelConfig& config)
     const QString name = hasModel() ? (m_model.name.isEmpty() ? m_model.model : m_model.name) : QString();
     const QString kept = hasModel() ? tr("Still using %1.").arg(name) : tr("No model is loaded.");
     clearOutcome();   // this failure supersedes what an earlier model action left
-    // The choosers go back to what is loaded.
     if (hasModel()) {
         m_config = m_model.config;
-        m_window->setCurrentModel(m_model.config.model);
-        m_window->setCurrentDevice(m_model.config.device);
-        m_window->setCurrentPrecision(m_model.config.precision);
+        showLoadedChoices();
     }
     if (!m_mismatchModel.isEmpty()) {
         // The file is fine, only not for this network: say what it is and offer to switch to it.

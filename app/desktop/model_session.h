@@ -63,6 +63,7 @@ private:
     void offer(Offer kind, const QString& text, const QString& button, const ModelConfig& config);
     void clearOutcome();   // the last model action's error or offer goes
     bool refusedWhileTraining();   // true (the choosers back, the reason shown) while Teach trains
+    void showLoadedChoices();      // the model, device and precision choosers show what is loaded
 
     InferenceController* m_inference;
     DownloadController* m_download;
