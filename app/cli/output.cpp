@@ -29,18 +29,29 @@ std::string csvField(const std::string& text)
     return quoted + "\"";
 }
 
+// Not usage mistakes (the command line is right; the place is not): no usage text after them.
+void refuseFolder(const std::string& path, const std::string& option)
+{
+    std::error_code ec;
+    if (std::filesystem::is_directory(platform::pathFromUtf8(path), ec))
+        throw std::runtime_error("cannot write " + option + " " + path + ": it is a folder; give a file name");
+}
+
+std::runtime_error cannotWrite(const std::string& path, const std::string& option)
+{
+    return std::runtime_error("cannot write " + option + " " + path + " (is its folder there and writable?)");
+}
+
 } // namespace
 
 void checkWritable(const std::string& path, const std::string& option)
 {
+    refuseFolder(path, option);
     std::error_code ec;
-    // Not usage mistakes (the command line is right; the place is not): no usage text after them.
-    if (std::filesystem::is_directory(platform::pathFromUtf8(path), ec))
-        throw std::runtime_error("cannot write " + option + " " + path + ": it is a folder; give a file name");
-    const auto probe = platform::pathFromUtf8(path + ".tmp");
+    const auto probe = platform::pathFromUtf8(path + ".tmp");   // the name AtomicFile and the core write first
     const bool existed = std::filesystem::exists(probe, ec);
     if (!std::ofstream(probe, std::ios::app))
-        throw std::runtime_error("cannot write " + option + " " + path + " (is its folder there and writable?)");
+        throw cannotWrite(path, option);
     if (!existed)
         std::filesystem::remove(probe, ec);
 }
@@ -50,10 +61,10 @@ AtomicFile::AtomicFile(std::string path, std::string option)
     , m_option(std::move(option))
     , m_temporary(platform::pathFromUtf8(m_path + ".tmp"))
 {
-    checkWritable(m_path, m_option);
+    refuseFolder(m_path, m_option);   // the temporary file opens, and the rename at the end would fail
     m_out.open(m_temporary, std::ios::trunc);
     if (!m_out)
-        throw std::runtime_error("cannot write " + m_option + " " + m_path + " (is its folder there and writable?)");
+        throw cannotWrite(m_path, m_option);
 }
 
 void AtomicFile::check()

@@ -127,9 +127,8 @@ void TeachController::discard()
 // process and finds a lock stale when that process is gone; with no stale time, a running session's lock, however
 // old, is never taken. A folder without a lock (one from before locks, or caught between its creation and its lock)
 // is left alone.
-int TeachController::sweepAbandoned()
+void TeachController::sweepAbandoned()
 {
-    int removed = 0;
     const auto folders = QDir::temp().entryInfoList({QString(kFolderPattern) + "*"}, QDir::Dirs | QDir::NoDotAndDotDot);
     for (const auto& folder : folders) {
         const QString lockPath = QDir(folder.filePath()).filePath(kLockName);
@@ -140,10 +139,8 @@ int TeachController::sweepAbandoned()
         if (!lock.tryLock(0))
             continue;   // its session is running
         lock.unlock();
-        if (QDir(folder.filePath()).removeRecursively())
-            ++removed;
+        QDir(folder.filePath()).removeRecursively();
     }
-    return removed;
 }
 
 QString TeachController::dataDir() const

@@ -61,8 +61,8 @@ public:
     // it: the program leaves by _Exit, without destructors.
     void discard();
     // Session folders that an earlier run could not delete (closed while training, killed, crashed): those whose
-    // lock names a process that is no longer running. Called at start; returns how many went.
-    static int sweepAbandoned();
+    // lock names a process that is no longer running. Called at start.
+    static void sweepAbandoned();
     // Resize and crop the examples to this side instead of the base model's transform (0: the model's own). The
     // tests train a random-weight B0 at a small side so that a CPU finishes in seconds.
     void setTrainingSide(int side) { m_side = side; }
