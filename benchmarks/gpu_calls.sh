@@ -7,7 +7,8 @@
 #   bash benchmarks/gpu_calls.sh tests    # the rest of the build if unfinished; ctest but test_cuda; test_desktop_cuda
 #   bash benchmarks/gpu_calls.sh folder   # benchmarks/gpu_folder.sh, 2,000 photos, one round
 #   bash benchmarks/gpu_calls.sh all      # one call on a fresh machine: deps, the whole build, then ctest (but the two
-#                                         # CUDA tests) beside test_cuda followed by test_desktop_cuda (369 s, 2026-12-03)
+#                                         # CUDA tests) beside test_cuda followed by test_desktop_cuda (369 s on 2026-12-03,
+#                                         # run from a copy of these steps; this committed form not yet run there)
 # Each writes under $OUT (logs packed by gpu_desktop.sh) and prints a summary.
 set -uo pipefail
 out=${OUT:-/tmp/out}
