@@ -85,12 +85,14 @@ void printTimings(std::size_t files, double loadSeconds, const BatchTimes& spent
     stage("preprocess", spent.stages.preprocessMs, true);
     stage("forward", spent.stages.forwardMs, true);
     stage("postprocess", spent.stages.postprocessMs, true);
+    const double rest = static_cast<double>(files - std::min(files, spent.firstBatchFiles));
     std::fprintf(stderr,
-                 "timings: %zu files in %.2f s (%.0f/s): model load %.2f s, waiting for decoded files %.2f s, "
-                 "classifying %.2f s (the first batch %.2f s), writing results %.2f s; per batch of up to %zu (%zu "
-                 "batches): %s\n",
-                 files, totalSeconds, static_cast<double>(files) / totalSeconds, loadSeconds, spent.waitingSeconds,
-                 spent.classifyingSeconds, spent.firstBatchSeconds, spent.handingOnSeconds,
+                 "timings: %zu files in %.2f s (%.0f/s): model load %.2f s, the first batch classified after %.2f s, "
+                 "the rest at %.0f/s; in the workers (%zu batch%s at once), waiting for decoded files %.2f s, "
+                 "classifying %.2f s; writing results %.2f s; per batch of up to %zu (%zu batches): %s\n",
+                 files, totalSeconds, static_cast<double>(files) / totalSeconds, loadSeconds, spent.firstBatchSeconds,
+                 spent.afterFirstSeconds > 0 ? rest / spent.afterFirstSeconds : 0.0, spent.inFlight, spent.inFlight == 1 ? "" : "es",
+                 spent.waitingSeconds, spent.classifyingSeconds, spent.handingOnSeconds,
                  spent.batches ? (files + spent.batches - 1) / spent.batches : 0, spent.batches, stages.c_str());
     // The average hides one-time costs (the first batch at each size captures a CUDA graph): the spread shows them.
     if (!spent.forwardMs.empty()) {
@@ -291,6 +293,9 @@ int runClassify(const std::vector<std::string>& argv)
     BatchOptions batching;
     batching.batchSize = args.intValue("batch-size", onGpu ? kGpuBatch : kCpuBatch, 1, kMaxBatch);
     batching.decodeThreads = decodeThreads(onGpu);
+    // For benchmarks/gpu_folder.sh's comparison of the pipeline against one batch at a time; not a user's option.
+    if (const char* workers = std::getenv("EFFICIENTNET_FOLDER_WORKERS"))
+        batching.workers = static_cast<size_t>(std::clamp(std::atoi(workers), 0, 8));
     if (decode == "gpu") {
         std::string why;
         batching.gpuDecode = classifier.decodesJpegOnGpu(&why);

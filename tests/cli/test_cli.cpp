@@ -11,6 +11,8 @@
 #include <QRegularExpression>
 #include <QTemporaryDir>
 
+#include <stdexcept>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -240,9 +242,9 @@ private Q_SLOTS:
         std::string why;
         QVERIFY(!classifier.decodesJpegOnGpu(&why));
         QVERIFY(!why.empty());
-        const auto run = [&](bool gpuDecode) {
+        const auto run = [&](bool gpuDecode, int batchSize) {
             efficientnet::cli::BatchOptions batching;
-            batching.batchSize = 4;
+            batching.batchSize = batchSize;
             batching.decodeThreads = 2;
             batching.gpuDecode = gpuDecode;
             std::vector<efficientnet::cli::FileResult> results;
@@ -250,21 +252,44 @@ private Q_SLOTS:
                                              [&](const efficientnet::cli::FileResult& r) { results.push_back(r); });
             return results;
         };
-        const auto a = run(true), b = run(false);
-        QCOMPARE(a.size(), files.size());
-        QCOMPARE(b.size(), files.size());
-        for (size_t i = 0; i < files.size(); ++i) {
-            QCOMPARE(a[i].path, files[i]);
-            QCOMPARE(a[i].error, b[i].error);
-            QCOMPARE(a[i].predictions.size(), b[i].predictions.size());
-            for (size_t k = 0; k < a[i].predictions.size(); ++k) {
-                QCOMPARE(a[i].predictions[k].index, b[i].predictions[k].index);
-                QCOMPARE(a[i].predictions[k].probability, b[i].predictions[k].probability);
+        const auto b = run(false, 4);
+        // With gpuDecode, three workers classify batches at once (batch.cpp): at batch size 1 every file is a batch
+        // of its own, and the results must still come back in order.
+        for (const int batchSize : {4, 1}) {
+            const auto a = run(true, batchSize);
+            QCOMPARE(a.size(), files.size());
+            QCOMPARE(b.size(), files.size());
+            for (size_t i = 0; i < files.size(); ++i) {
+                QCOMPARE(a[i].path, files[i]);
+                QCOMPARE(a[i].error, b[i].error);
+                QCOMPARE(a[i].predictions.size(), b[i].predictions.size());
+                for (size_t k = 0; k < a[i].predictions.size(); ++k) {
+                    QCOMPARE(a[i].predictions[k].index, b[i].predictions[k].index);
+                    QCOMPARE(a[i].predictions[k].probability, b[i].predictions[k].probability);
+                }
             }
+            QVERIFY(a[1].error.find("truncated") != std::string::npos);
+            QVERIFY(a[3].error.find("no such file") != std::string::npos);
+            QCOMPARE(a[4].predictions.size(), size_t(3));
         }
-        QVERIFY(a[1].error.find("truncated") != std::string::npos);
-        QVERIFY(a[3].error.find("no such file") != std::string::npos);
-        QCOMPARE(a[4].predictions.size(), size_t(3));
+
+        // A caller whose onResult throws (a full disk while writing, say) gets its exception, and the workers still
+        // holding batches are stopped and joined: no hang, no crash.
+        efficientnet::cli::BatchOptions batching;
+        batching.batchSize = 1;
+        batching.gpuDecode = true;
+        size_t handed = 0;
+        bool thrown = false;
+        try {
+            efficientnet::cli::classifyFiles(classifier, files, 3, batching, [&](const efficientnet::cli::FileResult&) {
+                if (++handed == 2)
+                    throw std::runtime_error("disk full");
+            });
+        } catch (const std::runtime_error& e) {
+            thrown = std::string(e.what()) == "disk full";
+        }
+        QVERIFY(thrown);
+        QCOMPARE(handed, size_t(2));
     }
 
     void timingsSayWhereTheTimeWent()
@@ -273,8 +298,9 @@ private Q_SLOTS:
         const auto run = runCli({"classify", "--timings", "--no-progress", "--random-weights", "--device", "cpu", cat, cat});
         QCOMPARE(run.exitCode, 0);
         const QString err = QString::fromUtf8(run.err);
-        const QRegularExpression line("timings: 2 files in [0-9.]+ s \\([0-9]+/s\\): model load [0-9.]+ s, waiting for "
-                                      "decoded files [0-9.]+ s, classifying [0-9.]+ s \\(the first batch [0-9.]+ s\\), writing results [0-9.]+ s; per "
+        const QRegularExpression line("timings: 2 files in [0-9.]+ s \\([0-9]+/s\\): model load [0-9.]+ s, the first batch "
+                                      "classified after [0-9.]+ s, the rest at [0-9]+/s; in the workers \\(1 batch at once\\), "
+                                      "waiting for decoded files [0-9.]+ s, classifying [0-9.]+ s; writing results [0-9.]+ s; per "
                                       "batch of up to 2 \\(1 batches\\):.* forward [0-9.]+ ms");
         QVERIFY2(line.match(err).hasMatch(), qPrintable(err));
         const QRegularExpression spread("timings: forward per batch: first [0-9.]+ ms, median [0-9.]+ ms, slowest [0-9.]+ ms");

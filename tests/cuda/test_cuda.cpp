@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -507,6 +508,65 @@ void gpuJpegDecodingFollowsCpu()
     }
 }
 
+// The folder pipeline (efficientnet-cli --decode gpu): batches given from several threads at once decode on the
+// decoder's two slots, each on its own stream, while another is classified on the engine's. Each thread's answers
+// must be those of the same batch given alone: same files in, same kernels, so the same probabilities exactly. A
+// wrong stream order (the engine reading pixels before their decode is done, or memory reused under it) shows here.
+void concurrentJpegBatchesMatchOneAtATime()
+{
+    std::vector<std::vector<std::uint8_t>> files;
+    for (const char* name : {"cat.jpg", "coffee.jpg", "rocket.jpg"})
+        files.push_back(readImageFile(std::string(EFFICIENTNET_SAMPLES_DIR) + "/" + name));
+    ClassifierOptions options;
+    options.randomWeights = true;
+    options.device = "cuda";
+    options.precision = "fp32";   // random weights overflow in fp16 (NaN never equals itself)
+    Classifier gpu(options);
+    if (std::string why; !gpu.decodesJpegOnGpu(&why)) {
+        std::printf("SKIP: concurrent GPU JPEG batches: %s\n", why.c_str());
+        return;
+    }
+    // Four batches of 8, each its own order of the three photos.
+    constexpr int kThreads = 4, kBatch = 8, kRounds = 5;
+    std::vector<std::vector<const std::vector<std::uint8_t>*>> batches(kThreads);
+    for (int t = 0; t < kThreads; ++t)
+        for (int i = 0; i < kBatch; ++i)
+            batches[t].push_back(&files[static_cast<size_t>((i * (t + 1) + t) % 3)]);
+    std::vector<Classifier::JpegBatchResult> alone;
+    for (const auto& batch : batches)
+        alone.push_back(gpu.classifyJpegs(batch, 5));
+    std::vector<std::vector<Classifier::JpegBatchResult>> together(kThreads);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < kRounds; ++round)
+                together[t].push_back(gpu.classifyJpegs(batches[t], 5));
+        });
+    for (auto& thread : threads)
+        thread.join();
+    int compared = 0, differing = 0;
+    for (int t = 0; t < kThreads; ++t)
+        for (const auto& result : together[t])
+            for (int i = 0; i < kBatch; ++i) {
+                const auto& a = alone[t].predictions[i];
+                const auto& b = result.predictions[i];
+                ++compared;
+                if (!a || !b || a->size() != b->size()) {
+                    ++differing;
+                    continue;
+                }
+                for (size_t k = 0; k < a->size(); ++k)
+                    if ((*a)[k].index != (*b)[k].index || (*a)[k].probability != (*b)[k].probability) {
+                        ++differing;
+                        break;
+                    }
+            }
+    char what[200];
+    std::snprintf(what, sizeof what, "classifyJpegs from %d threads at once, %d rounds: %d of %d images' top-5 differ from "
+                  "the same batch given alone", kThreads, kRounds, differing, compared);
+    check(compared == kThreads * kRounds * kBatch && differing == 0, what);
+}
+
 // Per-stage timings are disjoint parts of the call: on the GPU's timeline upload, preprocessing, forward and
 // postprocessing follow one another inside it, so their sum cannot exceed the call's wall time.
 void stageTimesAddUp()
@@ -933,6 +993,7 @@ int main(int argc, char** argv)
         {"stageTimesAddUp", stageTimesAddUp},
         {"modelSwitchesGiveMemoryBack", modelSwitchesGiveMemoryBack},
         {"gpuJpegDecodingFollowsCpu", gpuJpegDecodingFollowsCpu},
+        {"concurrentJpegBatchesMatchOneAtATime", concurrentJpegBatchesMatchOneAtATime},
         {"outOfMemoryLosesNothing", outOfMemoryLosesNothing},
     };
     for (const auto& [name, run] : checks)

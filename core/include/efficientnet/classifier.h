@@ -81,6 +81,8 @@ public:
     // baseline JPEG, EXIF-rotated ones (nvJPEG does not rotate), too large or cut-off files, and every file when the
     // GPU has no hardware decoder or this build no nvJPEG. decodeMs is the GPU's decode. Throws what classifyBatch
     // throws, and Error when a batch fails to decode (a corrupt file among them): decode those on the CPU.
+    // The decode runs outside the model's mutex, on a stream of the decoder's: a batch given by a second thread
+    // decodes while this one is preprocessed and classified (two at once; a third call waits for a decoder).
     struct JpegBatchResult {
         std::vector<std::optional<std::vector<Prediction>>> predictions;   // one per file, in order
         StageTimes times;

@@ -411,10 +411,14 @@ Classifier::JpegBatchResult Classifier::classifyJpegs(const std::vector<const st
     JpegBatchResult result;
     result.predictions.resize(files.size());
 #ifdef EFFICIENTNET_WITH_NVJPEG
-    std::lock_guard lock(m_impl->mutex);
     auto& d = *m_impl;
-    if (files.empty() || !d.hasJpegDecoder())
-        return result;
+    cuda::JpegDecoder* decoder = nullptr;
+    {
+        std::lock_guard lock(d.mutex);
+        if (files.empty() || !d.hasJpegDecoder())
+            return result;
+        decoder = d.jpegDecoder.get();
+    }
     // What the CPU decoder would refuse or treat differently stays with it: files too large, cut off (no end
     // marker), EXIF-rotated (nvJPEG does not rotate), other than 8-bit three-component baseline or extended JPEG.
     std::vector<const std::vector<std::uint8_t>*> offered;
@@ -434,15 +438,14 @@ Classifier::JpegBatchResult Classifier::classifyJpegs(const std::vector<const st
     if (offered.empty())
         return result;
     c10::InferenceMode inference;
-    cuda::StreamScope streamScope(*d.stream);
-    cuda::StageClock clock(true);
+    // The decode is queued outside the engine's lock, on a stream of the decoder's: another thread's batch can be
+    // preprocessed and classified meanwhile (efficientnet-cli's folder pipeline).
     cuda::JpegDecoder::Batch decoded;
     try {
-        decoded = d.jpegDecoder->decode(offered);
+        decoded = decoder->decode(offered);
     } catch (const std::runtime_error& e) {
         throw Error(std::string("decoding on the GPU: ") + e.what());
     }
-    clock.mark();
     std::vector<size_t> taken;   // indices into offered
     std::vector<std::pair<int, int>> sizes;
     for (size_t k = 0; k < offered.size(); ++k)
@@ -452,6 +455,10 @@ Classifier::JpegBatchResult Classifier::classifyJpegs(const std::vector<const st
         }
     if (taken.empty())
         return result;
+    std::lock_guard lock(d.mutex);
+    cuda::StreamScope streamScope(*d.stream);
+    decoded.readyOnCurrentStream();
+    cuda::StageClock clock(true);
     const auto planOf = d.plansFor(sizes);
     std::vector<PlacedWindow> windows;   // each in its whole decoded image
     for (size_t t = 0; t < taken.size(); ++t) {
@@ -464,10 +471,10 @@ Classifier::JpegBatchResult Classifier::classifyJpegs(const std::vector<const st
     clock.mark();
     auto predictions = d.predict(input, topk, clock);
     const auto ms = clock.elapsedMs();
-    result.times.decodeMs = ms[0];
-    result.times.preprocessMs = ms[1];
-    result.times.forwardMs = ms[2];
-    result.times.postprocessMs = ms[3];
+    result.times.decodeMs = decoded.elapsedMs();
+    result.times.preprocessMs = ms[0];
+    result.times.forwardMs = ms[1];
+    result.times.postprocessMs = ms[2];
     for (size_t t = 0; t < taken.size(); ++t)
         result.predictions[slots[taken[t]]] = std::move(predictions[t]);
 #else

@@ -88,7 +88,14 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
     const std::vector<int64_t> padding{m_padding, m_padding};
 #ifdef EFFICIENTNET_WITH_CUDA
     if (m_cudaEpilogue) {
-        x = torch::conv2d(x, m_foldedWeight, {}, o.stride(), padding, o.dilation(), o.groups());
+        if (m_pointwiseRows.defined()) {
+            // NCHW in channels_last memory is NHWC: a 1x1 conv is then one GEMM of the pixels (rows) by the weight.
+            const auto n = x.size(0), h = x.size(2), w = x.size(3);
+            const auto rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
+            x = at::mm(rows, m_pointwiseRows).view({n, h, w, -1}).permute({0, 3, 1, 2});
+        } else {
+            x = torch::conv2d(x, m_foldedWeight, {}, o.stride(), padding, o.dilation(), o.groups());
+        }
         cuda::biasActivationInPlace(x, m_foldedBias, m_activation, residual.defined() ? &residual : nullptr);
         return x;
     }
@@ -193,6 +200,15 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
 #endif
     weight = weight.to(device, dtype);
     m_foldedWeight = channelsLast ? weight.contiguous(torch::MemoryFormat::ChannelsLast) : weight.contiguous();
+#ifdef EFFICIENTNET_WITH_CUDA
+    // cuBLAS instead of cuDNN for the 1x1 convs (an experiment, BENCHMARKS.md): cuDNN sets up each layer's
+    // algorithm the first time it meets a batch size, which is most of a folder's first batch (1.9 s for B0 at 63).
+    const char* pointwise = std::getenv("EFFICIENTNET_POINTWISE");
+    m_pointwiseRows = torch::Tensor();
+    if (device.is_cuda() && channelsLast && weight.size(2) == 1 && weight.size(3) == 1 && f.stride == 1 &&
+        f.groups == 1 && pointwise && std::string(pointwise) == "gemm")
+        m_pointwiseRows = weight.reshape({weight.size(0), weight.size(1)}).t();
+#endif
     m_foldedBias = bias.to(device, dtype);
 }
 

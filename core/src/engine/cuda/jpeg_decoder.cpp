@@ -1,12 +1,16 @@
 #include "engine/cuda/jpeg_decoder.h"
 
+#include <mutex>
 #include <stdexcept>
 #include <string>
 
 #include <ATen/ATen.h>
+#include <ATen/cuda/CUDAEvent.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <nvjpeg.h>
+
+#include "engine/cuda_support.h"
 
 namespace efficientnet::cuda {
 namespace {
@@ -20,37 +24,100 @@ void check(nvjpegStatus_t status, const char* what)
 
 } // namespace
 
+// One batch in flight: a decoder state, a parser and a stream, used by one call at a time.
+struct JpegDecoder::Slot {
+    nvjpegJpegState_t state = nullptr;
+    nvjpegJpegStream_t parsed = nullptr;   // the parser's view of one file, reused
+    std::unique_ptr<Stream> stream;
+    std::mutex busy;
+};
+
 struct JpegDecoder::Impl {
     int device = 0;
     nvjpegHandle_t handle = nullptr;
-    nvjpegJpegState_t state = nullptr;
-    nvjpegJpegStream_t parsed = nullptr;   // the parser's view of one file, reused
+    Slot slots[kSlots];
+    std::mutex choosing;
+    int next = 0;   // the slot to wait for when every one is busy
     ~Impl()
     {
-        if (parsed)
-            nvjpegJpegStreamDestroy(parsed);
-        if (state)
-            nvjpegJpegStateDestroy(state);
+        for (auto& slot : slots) {
+            if (slot.stream)
+                slot.stream->synchronize();
+            if (slot.parsed)
+                nvjpegJpegStreamDestroy(slot.parsed);
+            if (slot.state)
+                nvjpegJpegStateDestroy(slot.state);
+        }
         if (handle)
             nvjpegDestroy(handle);
     }
 };
 
+struct JpegDecoder::Batch::Done {
+    at::cuda::CUDAEvent start{cudaEventDefault};   // timing enabled
+    at::cuda::CUDAEvent end{cudaEventDefault};
+};
+
 JpegDecoder::JpegDecoder(int device) : m_impl(std::make_unique<Impl>())
 {
-    m_impl->device = device;
+    auto& d = *m_impl;
+    d.device = device;
     c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device));
-    check(nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, 0, &m_impl->handle),
+    check(nvjpegCreateEx(NVJPEG_BACKEND_HARDWARE, nullptr, nullptr, 0, &d.handle),
           "starting the hardware JPEG decoder (GPUs without one: every one but the A100/H100/H200 class)");
-    check(nvjpegJpegStateCreate(m_impl->handle, &m_impl->state), "creating a decoder state");
-    check(nvjpegJpegStreamCreate(m_impl->handle, &m_impl->parsed), "creating a parser");
+    for (auto& slot : d.slots) {
+        check(nvjpegJpegStateCreate(d.handle, &slot.state), "creating a decoder state");
+        check(nvjpegJpegStreamCreate(d.handle, &slot.parsed), "creating a parser");
+        slot.stream = std::make_unique<Stream>(device);
+    }
 }
 
 JpegDecoder::~JpegDecoder() = default;
 
+void JpegDecoder::Batch::readyOnCurrentStream() const
+{
+    if (!done)
+        return;
+    const auto current = c10::cuda::getCurrentCUDAStream();
+    done->end.block(current);
+    // The pixels were allocated on the decoder's stream: without this, the caching allocator could hand their memory
+    // to the decoder's next batch while the caller's stream still reads them.
+    pixels.record_stream(current);
+}
+
+double JpegDecoder::Batch::elapsedMs() const
+{
+    if (!done)
+        return 0;
+    done->end.synchronize();
+    return done->start.elapsed_time(done->end);
+}
+
 JpegDecoder::Batch JpegDecoder::decode(const std::vector<const std::vector<std::uint8_t>*>& files)
 {
     auto& d = *m_impl;
+    std::unique_lock<std::mutex> held;
+    Slot* slot = nullptr;
+    {
+        std::lock_guard choosing(d.choosing);
+        for (auto& s : d.slots)
+            if (std::unique_lock<std::mutex> free(s.busy, std::try_to_lock); free) {
+                held = std::move(free);
+                slot = &s;
+                break;
+            }
+        if (!slot) {
+            slot = &d.slots[d.next];
+            d.next = (d.next + 1) % kSlots;
+        }
+    }
+    if (!held)
+        held = std::unique_lock(slot->busy);
+    StreamScope onSlot(*slot->stream);
+    // The slot's previous batch is long decoded (its caller waited for it); this only makes sure the state's
+    // buffers are free before nvJPEG fills them again.
+    slot->stream->synchronize();
+
     Batch batch;
     batch.offsets.assign(files.size(), -1);
     batch.widths.assign(files.size(), 0);
@@ -65,10 +132,10 @@ JpegDecoder::Batch JpegDecoder::decode(const std::vector<const std::vector<std::
         // reads every entropy-coded byte on this thread, and nvjpegDecodeBatched reads the files again anyway.
         int supported = -1;   // 0 means yes
         unsigned width = 0, height = 0;
-        if (nvjpegJpegStreamParseHeader(d.handle, file.data(), file.size(), d.parsed) != NVJPEG_STATUS_SUCCESS ||
-            nvjpegDecodeBatchedSupported(d.handle, d.parsed, &supported) != NVJPEG_STATUS_SUCCESS || supported != 0 ||
-            nvjpegJpegStreamGetFrameDimensions(d.parsed, &width, &height) != NVJPEG_STATUS_SUCCESS || width == 0 ||
-            height == 0)
+        if (nvjpegJpegStreamParseHeader(d.handle, file.data(), file.size(), slot->parsed) != NVJPEG_STATUS_SUCCESS ||
+            nvjpegDecodeBatchedSupported(d.handle, slot->parsed, &supported) != NVJPEG_STATUS_SUCCESS ||
+            supported != 0 || nvjpegJpegStreamGetFrameDimensions(slot->parsed, &width, &height) != NVJPEG_STATUS_SUCCESS ||
+            width == 0 || height == 0)
             continue;
         batch.offsets[i] = total;
         batch.widths[i] = static_cast<int>(width);
@@ -80,6 +147,9 @@ JpegDecoder::Batch JpegDecoder::decode(const std::vector<const std::vector<std::
     }
     if (members.empty())
         return batch;
+    const auto stream = c10::cuda::getCurrentCUDAStream();
+    batch.done = std::make_shared<Batch::Done>();
+    batch.done->start.record(stream);
     batch.pixels = at::empty({total}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, d.device));
     std::vector<nvjpegImage_t> outputs(members.size());
     for (size_t k = 0; k < members.size(); ++k) {
@@ -87,11 +157,11 @@ JpegDecoder::Batch JpegDecoder::decode(const std::vector<const std::vector<std::
         outputs[k].channel[0] = batch.pixels.data_ptr<std::uint8_t>() + batch.offsets[i];
         outputs[k].pitch[0] = static_cast<size_t>(batch.widths[i]) * 3;
     }
-    check(nvjpegDecodeBatchedInitialize(d.handle, d.state, static_cast<int>(members.size()), 1, NVJPEG_OUTPUT_RGBI),
+    check(nvjpegDecodeBatchedInitialize(d.handle, slot->state, static_cast<int>(members.size()), 1, NVJPEG_OUTPUT_RGBI),
           "preparing a batch");
-    check(nvjpegDecodeBatched(d.handle, d.state, data.data(), lengths.data(), outputs.data(),
-                              c10::cuda::getCurrentCUDAStream().stream()),
+    check(nvjpegDecodeBatched(d.handle, slot->state, data.data(), lengths.data(), outputs.data(), stream.stream()),
           "decoding a batch");
+    batch.done->end.record(stream);
     return batch;
 }
 
