@@ -10,7 +10,9 @@
 #                                         # CUDA tests) beside test_cuda followed by test_desktop_cuda (369 s on 2026-12-03,
 #                                         # run from a copy of these steps; this committed form not yet run there)
 #   bash benchmarks/gpu_calls.sh ab       # one call on a fresh machine: deps, CLI + bench + test_cuda; B0 with the 1x1
-#                                         # convs on cuDNN and on cuBLAS; gpu_folder.sh AB=1 QUICK=1; test_cuda (cuBLAS)
+#                                         # convs on cuBLAS and on cuDNN; gpu_folder.sh AB=1 QUICK=1; test_cuda
+#   MODELS="efficientnet_b0 ..." bash benchmarks/gpu_calls.sh all   # ... and after the tests, those models' 1x1 convs
+#                                         # on cuBLAS and on cuDNN (pointwise_ab below)
 # Each writes under $OUT (logs packed by gpu_desktop.sh) and prints a summary.
 set -uo pipefail
 out=${OUT:-/tmp/out}
@@ -24,6 +26,20 @@ environment() {   # gpu_desktop.sh's environment (its export lines), for the pro
   root=$PWD deps=$PWD/build-gpu-deps
   prefix=$deps/debian opencv=$deps/opencv
   eval "$(sed -n '/^export /p' benchmarks/gpu_desktop.sh)"
+}
+pointwise_ab() {   # models...: efficientnet-bench fp16 at batch 1 and 256, the 1x1 convs on cuBLAS (the default)
+                   # and on cuDNN (EFFICIENTNET_POINTWISE=cudnn), alternated twice
+  local model round pointwise
+  for model in "$@"; do
+    for round in 1 2; do
+      for pointwise in cublas cudnn; do
+        echo "$model fp16, 1x1 convs on $pointwise: $(EFFICIENTNET_POINTWISE=$pointwise build-gpu/app/bench/efficientnet-bench \
+          --model "$model" --device cuda --precision fp16 --batches 1,256 --iterations 200 --warmup 30 \
+          --only tensors 2>&1 | grep '^tensor' | awk '{print "batch", $(NF-4), $(NF-3), "ms", $(NF-1), "img/s;"}' | tr '\n' ' ')"
+      done
+    done
+  done
+  echo "bench done at $SECONDS s"
 }
 case ${1:-} in
   first)
@@ -69,26 +85,20 @@ case ${1:-} in
     wait $gpu
     grep -E "FAIL|passed|rc " "$out/test_cuda.log" | cut -c1-300 | tail -10
     grep -E "FAIL|Totals|rc " "$out/desktop_cuda.log" | cut -c1-300 | tail -10
+    [ -z "${MODELS:-}" ] || pointwise_ab $MODELS
     ;;
   ab)   # one call on a fresh machine: the folder pipeline (issue 16) and the 1x1 convs on cuBLAS (issue 17), each
-        # against the default in the same call; then test_cuda with the 1x1 convs on cuBLAS
+        # against the other form in the same call; then test_cuda
     stage build STAGES="deps build" TARGETS="efficientnet-cli efficientnet-bench test_cuda"
     echo "built at $SECONDS s"
     environment
-    for round in 1 2; do
-      for pointwise in cudnn gemm; do
-        echo "B0 fp16, 1x1 convs on $pointwise: $(EFFICIENTNET_POINTWISE=$pointwise build-gpu/app/bench/efficientnet-bench \
-          --model efficientnet_b0 --device cuda --precision fp16 --batches 1,256 --iterations 200 --warmup 30 \
-          --only tensors 2>&1 | grep '^tensor' | awk '{print "batch", $(NF-4), $(NF-3), "ms", $(NF-1), "img/s;"}' | tr '\n' ' ')"
-      done
-    done
-    echo "bench done at $SECONDS s"
+    pointwise_ab efficientnet_b0
     mkdir -p "$out/folder"
     (OUT=$out/folder COUNT=2000 ROUNDS=1 AB=1 QUICK=1 timeout 240 bash benchmarks/gpu_folder.sh) > "$out/folder.txt" 2>&1
     cut -c1-400 "$out/folder/folder.log"
     echo "folder done at $SECONDS s"
-    EFFICIENTNET_POINTWISE=gemm timeout $((585 - SECONDS)) stdbuf -oL build-gpu/tests/test_cuda > "$out/test_cuda.log" 2>&1
-    echo "test_cuda (1x1 convs on cuBLAS) rc $? at $SECONDS s"
+    timeout $((585 - SECONDS)) stdbuf -oL build-gpu/tests/test_cuda > "$out/test_cuda.log" 2>&1
+    echo "test_cuda rc $? at $SECONDS s"
     grep -E "FAIL|passed" "$out/test_cuda.log" | cut -c1-300 | tail -10
     ;;
   *) echo "usage: $0 first|tests|folder|all|ab" >&2; exit 2 ;;

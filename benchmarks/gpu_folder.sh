@@ -7,7 +7,8 @@
 # runs without cuDNN autotuning (its default) and with --autotune; each script with cudnn.benchmark on and off.
 #   COUNT photos (default 3000), LONG_SIDE (default 1280,1920: webcam to downsized-phone sizes), ROUNDS (2).
 #   AB=1 adds, alternated with the default: --decode gpu one batch at a time (EFFICIENTNET_FOLDER_WORKERS=1: no
-#   decoding of the next batches while one is classified) and with the 1x1 convs on cuBLAS (EFFICIENTNET_POINTWISE=gemm).
+#   decoding of the next batches while one is classified) and with the 1x1 convs on cuDNN (EFFICIENTNET_POINTWISE=cudnn;
+#   the default runs them on cuBLAS).
 #   QUICK=1 leaves out --autotune and the scripts with cudnn.benchmark on (slower than off in every run so far).
 # Writes $OUT/folder.log.
 set -euo pipefail
@@ -51,9 +52,9 @@ for ((round = 1; round <= ${ROUNDS:-2}; round++)); do
     timed "efficientnet-cli classify --device cuda --decode gpu, one batch at a time" \
       env EFFICIENTNET_FOLDER_WORKERS=1 "$cli" classify --device cuda --decode gpu --model efficientnet_b0 --weights "$work/b0.pth" --no-progress --timings "$work/photos"
     grep -h "^timings" "$work/stderr" || true
-    timed "efficientnet-cli classify --device cuda --decode gpu, 1x1 convs on cuBLAS" \
-      env EFFICIENTNET_POINTWISE=gemm "$cli" classify --device cuda --decode gpu --model efficientnet_b0 --weights "$work/b0.pth" --no-progress --timings \
-      --csv "$work/out_gemm.csv" "$work/photos"
+    timed "efficientnet-cli classify --device cuda --decode gpu, 1x1 convs on cuDNN" \
+      env EFFICIENTNET_POINTWISE=cudnn "$cli" classify --device cuda --decode gpu --model efficientnet_b0 --weights "$work/b0.pth" --no-progress --timings \
+      --csv "$work/out_cudnn.csv" "$work/photos"
     grep -h "^timings" "$work/stderr" || true
   fi
   [ "${QUICK:-0}" = 1 ] || timed "efficientnet-cli classify --device cuda --decode gpu --autotune" "$cli" classify --device cuda --decode gpu \
@@ -70,10 +71,10 @@ done 2>&1 | tee -a "$out/folder.log"
 # The CLI's answers against the DataLoader script's (the reference transform on both sides; fp16 on both).
 python3 "$root/benchmarks/folder_torch_gpu.py" --mode dataloader --weights "$work/b0.pth" --print "$work/photos" \
   > "$work/torch_top.txt" 2> /dev/null
-python3 - "$work/torch_top.txt" "$work/out.csv" "$work/out_gpu.csv" "$work/out_gemm.csv" <<'PY' | tee -a "$out/folder.log"
+python3 - "$work/torch_top.txt" "$work/out.csv" "$work/out_gpu.csv" "$work/out_cudnn.csv" <<'PY' | tee -a "$out/folder.log"
 import csv, os, sys
 torch_top = {l.split()[0]: int(l.split("[")[1].split(",")[0]) for l in open(sys.argv[1])}
-for label, path in (("CPU decoding", sys.argv[2]), ("--decode gpu", sys.argv[3]), ("--decode gpu, 1x1 on cuBLAS", sys.argv[4])):
+for label, path in (("CPU decoding", sys.argv[2]), ("--decode gpu", sys.argv[3]), ("--decode gpu, 1x1 on cuDNN", sys.argv[4])):
     if not os.path.exists(path):
         continue
     rows = [r for r in csv.DictReader(open(path)) if r["rank"] == "1"]

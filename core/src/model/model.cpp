@@ -201,12 +201,13 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
     weight = weight.to(device, dtype);
     m_foldedWeight = channelsLast ? weight.contiguous(torch::MemoryFormat::ChannelsLast) : weight.contiguous();
 #ifdef EFFICIENTNET_WITH_CUDA
-    // cuBLAS instead of cuDNN for the 1x1 convs (an experiment, BENCHMARKS.md): cuDNN sets up each layer's
-    // algorithm the first time it meets a batch size, which is most of a folder's first batch (1.9 s for B0 at 63).
+    // The 1x1 convs as cuBLAS GEMMs rather than cuDNN convolutions: B0 fp16 at batch 1 0.566 / 0.575 ms against
+    // 0.603 / 0.619 ms, at batch 256 0.6 % faster (H200, alternated in one call, BENCHMARKS.md "1x1 convolutions
+    // on cuBLAS"). EFFICIENTNET_POINTWISE=cudnn goes back to cuDNN, for that comparison.
     const char* pointwise = std::getenv("EFFICIENTNET_POINTWISE");
     m_pointwiseRows = torch::Tensor();
     if (device.is_cuda() && channelsLast && weight.size(2) == 1 && weight.size(3) == 1 && f.stride == 1 &&
-        f.groups == 1 && pointwise && std::string(pointwise) == "gemm")
+        f.groups == 1 && !(pointwise && std::string(pointwise) == "cudnn"))
         m_pointwiseRows = weight.reshape({weight.size(0), weight.size(1)}).t();
 #endif
     m_foldedBias = bias.to(device, dtype);
