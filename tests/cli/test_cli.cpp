@@ -548,6 +548,41 @@ private Q_SLOTS:
         }
     }
 
+    // Found by using it: a folder without images printed the usage text and did not say which folder.
+    void aFolderWithoutImagesIsNamedWithoutTheUsageText_data()
+    {
+        QTest::addColumn<QStringList>("files");   // what the folder holds
+        QTest::newRow("empty") << QStringList{};
+        QTest::newRow("only other files") << QStringList{"notes.txt", "sub/labels.csv", "photo.jpg.part"};
+    }
+
+    void aFolderWithoutImagesIsNamedWithoutTheUsageText()
+    {
+        QFETCH(QStringList, files);
+        QTemporaryDir dir;
+        const QString folder = dir.filePath("holiday photos");
+        for (const QString& file : files) {
+            QVERIFY(QDir().mkpath(QFileInfo(folder + "/" + file).path()));
+            QFile text(folder + "/" + file);
+            QVERIFY(text.open(QIODevice::WriteOnly));
+            text.write("not an image\n");
+        }
+        QVERIFY(QDir().mkpath(folder + "/empty subfolder"));
+        const auto run = runCli({"classify", "--random-weights", folder});
+        QCOMPARE(run.exitCode, 1);
+        const QString err = QString::fromUtf8(run.err);
+        QVERIFY2(err.contains("classify: no images in " + folder), qPrintable(err));
+        QVERIFY2(!err.contains("usage:") && !err.contains("efficientnet-cli classify ["), qPrintable(err));
+        QVERIFY2(!err.contains("model: "), qPrintable(err));   // said before the model loads
+        QVERIFY(run.out.isEmpty());
+        // Beside an image, the folder is named in a note and the image classified.
+        const auto cat = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        const auto mixed = runCli({"classify", "--random-weights", "--no-progress", folder, cat});
+        QCOMPARE(mixed.exitCode, 0);
+        QVERIFY2(mixed.err.contains("note: no images in " + folder.toUtf8()), mixed.err.constData());
+        QVERIFY2(mixed.out.contains(cat.toUtf8()), mixed.out.constData());
+    }
+
     void usageErrorsExitOne_data()
     {
         QTest::addColumn<QStringList>("args");
