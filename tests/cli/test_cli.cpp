@@ -583,6 +583,51 @@ private Q_SLOTS:
         QVERIFY2(mixed.out.contains(cat.toUtf8()), mixed.out.constData());
     }
 
+    // Found by using it: a mistyped DATA folder was "not a folder", which sent people looking for a file.
+    void aDataFolderThatIsMissingOrAFileIsSaidSo_data()
+    {
+        QTest::addColumn<QString>("command");
+        QTest::addColumn<bool>("exists");   // a file of that name is there
+        QTest::addColumn<QString>("said");
+        for (const QString command : {"evaluate", "train", "train --val"}) {
+            QTest::addRow("%s, missing", qPrintable(command)) << command << false << "does not exist";
+            QTest::addRow("%s, a file", qPrintable(command)) << command << true << "not a folder";
+        }
+    }
+
+    void aDataFolderThatIsMissingOrAFileIsSaidSo()
+    {
+        QFETCH(QString, command);
+        QFETCH(bool, exists);
+        QFETCH(QString, said);
+        QTemporaryDir dir;
+        const QString data = dir.filePath("shapes");
+        if (exists) {
+            QFile file(data);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+        }
+        // train's --val is read after DATA: a real DATA with two classes, one image each.
+        const QString train = dir.filePath("train");
+        for (const char* name : {"cat", "coffee"}) {
+            QVERIFY(QDir().mkpath(train + "/" + name));
+            QVERIFY(QFile::copy(QString::fromStdString(resourcesPath(std::string("samples/") + name + ".jpg")),
+                                train + "/" + name + "/1.jpg"));
+        }
+        QStringList args;
+        if (command == "evaluate")
+            args << "evaluate" << "--weights" << ref("e2e_b0.pth") << data;
+        else if (command == "train")
+            args << "train" << "--random-weights" << "--out" << dir.filePath("x.safetensors") << data;
+        else
+            args << "train" << "--random-weights" << "--out" << dir.filePath("x.safetensors") << "--val" << data << train;
+        const auto run = runCli(args << "--no-progress");
+        QCOMPARE(run.exitCode, 1);
+        const QString err = QString::fromUtf8(run.err);
+        QVERIFY2(err.contains(data + ": " + said), qPrintable(err));
+        QVERIFY2(!err.contains(exists ? "does not exist" : "not a folder"), qPrintable(err));
+        QVERIFY(!QFile::exists(dir.filePath("x.safetensors")));
+    }
+
     void usageErrorsExitOne_data()
     {
         QTest::addColumn<QStringList>("args");
