@@ -10,11 +10,13 @@
 #include <QDir>
 #include <QDropEvent>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLockFile>
 #include <QMimeData>
 #include <QPushButton>
 #include <QScreen>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <memory>
@@ -31,6 +33,7 @@
 #include "efficientnet/ui/predictions_panel.h"
 #include "efficientnet/ui/teach_panel.h"
 #include "efficientnet/ui/training_plot.h"
+#include "model_session.h"
 #include "teach_controller.h"
 #include "test_support.h"
 
@@ -536,6 +539,42 @@ private Q_SLOTS:
         QVERIFY2(!app->window()->errorText().contains("Teach mode is training"), qPrintable(app->window()->errorText()));
         Q_EMIT app->window()->modelChosen("efficientnet_b1");   // after it: taken (no weights cached: offered)
         QVERIFY(!app->window()->errorText().contains("Teach mode is training"));
+    }
+
+    // Found by using the app: after teaching, the panel said "now classifying as circle, square, triangle", and kept
+    // saying it after another model was opened.
+    void theTaughtModelsMessageGoesWhenAnotherModelIsUsed()
+    {
+        auto app = teachingApp();
+        QVERIFY(app);
+        teachShapes(app.get());
+        TeachController* teach = app->teach();
+        const auto* panelMessage = app->window()->teachPanel()->findChild<QLabel*>("teachMessage");
+        QVERIFY(panelMessage);
+        QSignalSpy finished(teach, &TeachController::trainingFinished);
+        QSignalSpy changed(app->session(), &ModelSession::modelChanged);
+        QVERIFY(teach->train(2, "head"));
+        QVERIFY(finished.wait(kTrainTimeoutMs));
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(teach->message()));
+        // The taught model's own load keeps the message: it is what classifies.
+        QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 1, kLoadTimeoutMs);
+        QCOMPARE(app->currentModel().classes, 3);
+        const QString taught = "now classifying as circle, square, triangle";
+        QVERIFY2(teach->message().contains(taught), qPrintable(teach->message()));
+        QVERIFY2(panelMessage->text().contains(taught), qPrintable(panelMessage->text()));
+
+        // File > Open weights: ImageNet's B0 classifies now, and the panel says so.
+        app->loadWeights(ref("e2e_b0.pth"));
+        QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 2, kLoadTimeoutMs);
+        QCOMPARE(app->currentModel().classes, 1000);
+        for (const QString& text : {teach->message(), panelMessage->text()}) {
+            QVERIFY2(!text.contains("now classifying as"), qPrintable(text));
+            QVERIFY2(text.contains("no longer in use") && text.contains(app->currentModel().name), qPrintable(text));
+        }
+        QVERIFY(!teach->messageIsError());
+        // The status bar says what was loaded, not Teach's words.
+        QVERIFY2(app->window()->statusBar()->currentMessage().startsWith("Loaded"),
+                 qPrintable(app->window()->statusBar()->currentMessage()));
     }
 
     void aFolderLeftByAnEndedSessionGoesAtTheNextStart()
