@@ -577,6 +577,44 @@ private Q_SLOTS:
                  qPrintable(app->window()->statusBar()->currentMessage()));
     }
 
+    // Found by hand: at training start the status bar ran two messages together: "Training from efficientnet_b0 on 3
+    // classes…", cut off where the busy text "Training: live frames are not classified until it ends" began.
+    void trainingShowsOneStatusMessageAtATime()
+    {
+        auto app = teachingApp();
+        QVERIFY(app);
+        app->window()->resize(1200, 800);   // a laptop screen's width
+        teachShapes(app.get());
+        TeachController* teach = app->teach();
+        QStatusBar* bar = app->window()->statusBar();
+        // The status bar's words about training: its temporary message and the labels it shows.
+        const auto aboutTraining = [bar] {
+            QStringList texts{bar->currentMessage()};
+            for (const QLabel* label : bar->findChildren<QLabel*>())
+                if (label->isVisible())
+                    texts << label->text();
+            return texts.filter("train", Qt::CaseInsensitive);
+        };
+        QSignalSpy finished(teach, &TeachController::trainingFinished);
+        QVERIFY(teach->train(2, "head"));
+        QStringList shown = aboutTraining();
+        QVERIFY2(shown.size() == 1 && shown[0].startsWith("Training from"), qPrintable(shown.join(" | ")));
+        // Whole: QStatusBar draws its message from x = 6, and no widget the bar shows starts before its end.
+        const int messageEnd = 6 + bar->fontMetrics().horizontalAdvance(bar->currentMessage());
+        for (const QWidget* widget : bar->findChildren<QWidget*>(Qt::FindDirectChildrenOnly))
+            QVERIFY2(!widget->isVisible() || widget->x() > messageEnd,
+                     qPrintable(QString("%1 at x %2, the message ends at %3").arg(widget->metaObject()->className())
+                                    .arg(widget->x()).arg(messageEnd)));
+        // When the message goes (after its seconds), what is going on shows in its place.
+        bar->clearMessage();
+        shown = aboutTraining();
+        QVERIFY2(shown.size() == 1 && shown[0].contains("live frames are not classified"), qPrintable(shown.join(" | ")));
+        QVERIFY(app->window()->busyText().contains("live frames"));
+        QVERIFY(finished.wait(kTrainTimeoutMs));
+        shown = aboutTraining();   // "Trained on …", unless the taught model's "Loaded …" came first
+        QVERIFY2(shown.size() <= 1 && !shown.join(' ').contains("live frames"), qPrintable(shown.join(" | ")));
+    }
+
     void aFolderLeftByAnEndedSessionGoesAtTheNextStart()
     {
         // Found by hand: a window closed while training exits before the training thread lets go of the examples,
