@@ -38,6 +38,7 @@ constexpr int kGpuBatch = 64;     // fills the GPU without holding many decoded 
 constexpr int kMaxBatch = 1024;
 constexpr int kMaxThreads = 256;
 constexpr int kMaxTopK = 1000;
+constexpr std::size_t kShownPathBytes = 4096;
 constexpr const char* kLabelsFile = "imagenet_classes.txt";
 constexpr const char* kBundledWeightsFolder = "weights";   // in resourcesDir(): installer/weights.cmake puts them there
 constexpr const char* kRandomWeightsWarning =
@@ -46,14 +47,19 @@ constexpr const char* kRandomWeightsWarning =
 // Files given by name are always tried; folders are walked (recursively, sorted) for image files. Names stay UTF-8
 // strings (platform.h); on Windows path::string() would turn them into the ANSI code page, and throw on a name it
 // cannot represent.
-std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
-{
+struct Inputs {
     std::vector<std::string> files;
+    std::vector<std::string> foldersWithoutImages;   // given folders in which the walk found nothing to classify
+};
+
+Inputs expandInputs(const std::vector<std::string>& paths)
+{
+    Inputs inputs;
     for (const auto& path : paths) {
         std::error_code ec;
         const fs::path folder = platform::pathFromUtf8(path);
         if (!fs::is_directory(folder, ec)) {
-            files.push_back(path);
+            inputs.files.push_back(path);
             continue;
         }
         std::vector<std::string> found;
@@ -61,10 +67,21 @@ std::vector<std::string> expandInputs(const std::vector<std::string>& paths)
              !ec && it != end; it.increment(ec))
             if (it->is_regular_file(ec) && hasImageExtension(platform::utf8FromPath(it->path())))
                 found.push_back(platform::utf8FromPath(it->path()));
+        if (found.empty())
+            inputs.foldersWithoutImages.push_back(path);
         std::sort(found.begin(), found.end());
-        files.insert(files.end(), found.begin(), found.end());
+        inputs.files.insert(inputs.files.end(), found.begin(), found.end());
     }
-    return files;
+    return inputs;
+}
+
+std::string noImagesIn(const std::vector<std::string>& folders)
+{
+    std::string names;
+    for (const auto& folder : folders)
+        names += (names.empty() ? "" : ", ") + printable(folder, kShownPathBytes);
+    return "no images in " + names + " (no file in " + (folders.size() == 1 ? "it" : "them") +
+           " or below has an image file's extension, such as .jpg or .png)";
 }
 
 // --timings: where the command's time went, on stderr (the console tool's own profile, e.g. for benchmarks/).
@@ -271,9 +288,14 @@ int runClassify(const std::vector<std::string>& argv)
         args.intValue("batch-size", kCpuBatch, 1, kMaxBatch);
     auto options = classifierOptions(args);
     options.precision = args.value("precision", "auto");
-    const auto files = expandInputs(args.positional());
+    // Folders without images are no usage mistake (the command line is right; the folder is not): named, without
+    // the usage text. Beside other inputs a note names them.
+    const Inputs inputs = expandInputs(args.positional());
+    const auto& files = inputs.files;
     if (files.empty())
-        throw UsageError("no image files found in the given folders");
+        throw Error("classify: " + noImagesIn(inputs.foldersWithoutImages));
+    if (!inputs.foldersWithoutImages.empty())
+        std::cerr << "note: " << noImagesIn(inputs.foldersWithoutImages) << "\n";
     // The CSV's place is checked (its temporary file made) before the model loads, which can take seconds.
     std::optional<CsvWriter> csv;
     if (args.has("csv"))

@@ -25,7 +25,10 @@ constexpr int kDefaultBatch = 8;
 constexpr int kMaxBatch = 1024;
 constexpr int kMaxThreads = 256;
 constexpr std::size_t kShownBytes = 1000;
-constexpr std::size_t kMaxColumn = 16;   // class names in the tables are cut to this many bytes
+constexpr std::size_t kMaxColumn = 16;   // class names in the tables are cut to this many terminal columns
+constexpr std::size_t kMaxColumnBytes = 4 * kMaxColumn;   // enough UTF-8 for them: at most 4 bytes a column
+constexpr std::size_t kNumberColumn = 8;
+constexpr std::size_t kMinMatrixColumn = 5;
 constexpr const char* kOtherColumn = "(other)";
 
 json ratio(int part, int whole)
@@ -42,10 +45,11 @@ std::string percent(int part, int whole)
     return text.str();
 }
 
+// A class name as a table shows it: escaped, and cut to kMaxColumn terminal columns between characters, '~' saying so.
 std::string cell(const std::string& name)
 {
-    const std::string shown = printable(name, kMaxColumn);
-    return shown.size() > kMaxColumn ? shown.substr(0, kMaxColumn - 1) + "~" : shown;
+    const std::string shown = printable(name, kMaxColumnBytes);
+    return displayWidth(shown) > kMaxColumn ? fitColumns(shown, kMaxColumn - 1) + "~" : shown;
 }
 
 json evaluationJson(const std::string& data, const Classifier& classifier, const Evaluation& e)
@@ -87,14 +91,15 @@ void printEvaluation(const Evaluation& e)
     std::cout << e.images << " images of " << e.classes.size() << " classes: top-1 " << percent(e.top1, e.images)
               << " (" << e.top1 << "/" << e.images << "), top-" << e.topk << " " << percent(e.top5, e.images) << " ("
               << e.top5 << "/" << e.images << ")\n\n";
-    std::size_t width = std::string("class").size();
+    // Padded by terminal columns (displayWidth), not bytes: "café" and "猫" line up with "tabby".
+    std::size_t width = displayWidth("class");
     for (const auto& c : e.classes)
-        width = std::max(width, cell(c.name).size());
-    std::cout << std::left << std::setw(static_cast<int>(width)) << "class" << std::right << std::setw(8) << "images"
-              << std::setw(8) << "top-1" << std::setw(8) << ("top-" + std::to_string(e.topk)) << "\n";
+        width = std::max(width, displayWidth(cell(c.name)));
+    std::cout << padRight("class", width) << padLeft("images", kNumberColumn) << padLeft("top-1", kNumberColumn)
+              << padLeft("top-" + std::to_string(e.topk), kNumberColumn) << "\n";
     for (const auto& c : e.classes)
-        std::cout << std::left << std::setw(static_cast<int>(width)) << cell(c.name) << std::right << std::setw(8)
-                  << c.images << std::setw(8) << percent(c.top1, c.images) << std::setw(8) << percent(c.top5, c.images)
+        std::cout << padRight(cell(c.name), width) << padLeft(std::to_string(c.images), kNumberColumn)
+                  << padLeft(percent(c.top1, c.images), kNumberColumn) << padLeft(percent(c.top5, c.images), kNumberColumn)
                   << "\n";
 
     std::cout << "\nconfusion matrix (rows: true class, columns: predicted class)\n";
@@ -103,15 +108,17 @@ void printEvaluation(const Evaluation& e)
         columns.push_back(cell(c.name));
     if (e.hasOtherColumn)
         columns.push_back(kOtherColumn);
-    std::cout << std::setw(static_cast<int>(width)) << "";
+    std::vector<std::size_t> widths;
     for (const auto& name : columns)
-        std::cout << "  " << std::setw(static_cast<int>(std::max<std::size_t>(name.size(), 5))) << name;
+        widths.push_back(std::max(displayWidth(name), kMinMatrixColumn));
+    std::cout << std::string(width, ' ');
+    for (std::size_t column = 0; column < columns.size(); ++column)
+        std::cout << "  " << padLeft(columns[column], widths[column]);
     std::cout << "\n";
     for (std::size_t row = 0; row < e.classes.size(); ++row) {
-        std::cout << std::left << std::setw(static_cast<int>(width)) << cell(e.classes[row].name) << std::right;
+        std::cout << padRight(cell(e.classes[row].name), width);
         for (std::size_t column = 0; column < columns.size(); ++column)
-            std::cout << "  " << std::setw(static_cast<int>(std::max<std::size_t>(columns[column].size(), 5)))
-                      << e.confusion[row][column];
+            std::cout << "  " << padLeft(std::to_string(e.confusion[row][column]), widths[column]);
         std::cout << "\n";
     }
 }

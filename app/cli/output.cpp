@@ -1,11 +1,13 @@
 #include "output.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <iterator>
 #include <stdexcept>
 
 #include "arguments.h"
@@ -17,6 +19,51 @@ namespace {
 
 constexpr int kBarWidth = 30;
 constexpr auto kRedrawInterval = std::chrono::milliseconds(100);
+
+struct CodePoints {
+    char32_t first;
+    char32_t last;
+};
+
+// Two columns: Markus Kuhn's wcwidth() (https://www.cl.cam.ac.uk/~mgk25/ucs/wcwidth.c) blocks, and the emoji blocks
+// terminals draw wide.
+constexpr CodePoints kWide[] = {
+    {0x1100, 0x115f},   {0x2329, 0x232a},   {0x2e80, 0x303e},   {0x3040, 0xa4cf},   {0xac00, 0xd7a3},
+    {0xf900, 0xfaff},   {0xfe10, 0xfe19},   {0xfe30, 0xfe6f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},
+    {0x1f300, 0x1f64f}, {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+// No column: combining marks (an accent written after its letter), zero-width space and joiners, variation selectors.
+constexpr CodePoints kZeroWidth[] = {
+    {0x0300, 0x036f}, {0x1ab0, 0x1aff}, {0x1dc0, 0x1dff}, {0x200b, 0x200d},
+    {0x20d0, 0x20ff}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f},
+};
+
+bool within(char32_t code, const CodePoints* ranges, std::size_t count)
+{
+    return std::any_of(ranges, ranges + count, [code](const CodePoints& r) { return code >= r.first && code <= r.last; });
+}
+
+// The code point at text[i] and its length in bytes; a byte that does not start a UTF-8 sequence stands for itself.
+std::size_t nextCodePoint(std::string_view text, std::size_t i, char32_t& code)
+{
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+    if (length == 1 || i + length > text.size()) {
+        code = lead;
+        return 1;
+    }
+    code = lead & (0x7f >> length);
+    for (std::size_t k = 1; k < length; ++k)
+        code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    return length;
+}
+
+std::size_t columnsOf(char32_t code)
+{
+    if (within(code, kZeroWidth, std::size(kZeroWidth)))
+        return 0;
+    return within(code, kWide, std::size(kWide)) ? 2 : 1;
+}
 
 // RFC 4180: quote a field that holds a comma, quote or line break; double the quotes inside.
 std::string csvField(const std::string& text)
@@ -43,6 +90,41 @@ std::runtime_error cannotWrite(const std::string& path, const std::string& optio
 }
 
 } // namespace
+
+std::size_t displayWidth(std::string_view text)
+{
+    std::size_t columns = 0;
+    char32_t code = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        i += nextCodePoint(text, i, code);
+        columns += columnsOf(code);
+    }
+    return columns;
+}
+
+std::string fitColumns(std::string_view text, std::size_t columns)
+{
+    std::size_t used = 0, i = 0;
+    char32_t code = 0;
+    while (i < text.size()) {
+        const std::size_t length = nextCodePoint(text, i, code);
+        if (used + columnsOf(code) > columns)
+            break;
+        used += columnsOf(code);
+        i += length;
+    }
+    return std::string(text.substr(0, i));
+}
+
+std::string padRight(const std::string& text, std::size_t columns)
+{
+    return text + std::string(columns - std::min(columns, displayWidth(text)), ' ');
+}
+
+std::string padLeft(const std::string& text, std::size_t columns)
+{
+    return std::string(columns - std::min(columns, displayWidth(text)), ' ') + text;
+}
 
 void checkWritable(const std::string& path, const std::string& option)
 {

@@ -1,11 +1,12 @@
 #pragma once
-// Output helpers of `classify`: CSV and JSON written as results arrive (files atomically), and a progress bar on
-// stderr.
+// Output helpers of `classify`: CSV and JSON written as results arrive (files atomically), a progress bar on
+// stderr, and text measured in terminal columns for the tables of `evaluate`.
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -67,6 +68,20 @@ private:
     std::ostream& m_out;
     bool m_first = true;
 };
+
+// Columns that UTF-8 `text` takes in a terminal: one per code point, two for the wide East Asian ones (CJK
+// ideographs, kana, Hangul, full-width forms) and the emoji blocks, none for combining marks. The wide ranges are
+// Markus Kuhn's wcwidth() blocks (Unicode's EastAsianWidth W and F, coarsely); POSIX wcwidth() itself depends on the
+// locale and does not exist on Windows. Bytes that are not UTF-8 count a column each (printable() escapes them).
+std::size_t displayWidth(std::string_view text);
+
+// The longest start of `text` that fits in `columns` columns, cut between code points.
+std::string fitColumns(std::string_view text, std::size_t columns);
+
+// `text` and spaces to `columns` columns: after it (left-aligned) or before it (right-aligned). std::setw pads to
+// a number of bytes, which puts every name with a non-ASCII letter out of line.
+std::string padRight(const std::string& text, std::size_t columns);
+std::string padLeft(const std::string& text, std::size_t columns);
 
 // "[#####.....] 120/200  37.5 img/s" on one line, redrawn in place, only when stderr is a terminal.
 class Progress {

@@ -91,6 +91,7 @@ TeachController::TeachController(InferenceController* inference, ModelSession* s
             [this](const QStringList& paths, const QString& className) { addExamples(className, paths); });
     connect(m_inference, &InferenceController::trainingProgress, this, &TeachController::onProgress);
     connect(m_inference, &InferenceController::trainingFinished, this, &TeachController::onFinished);
+    connect(m_session, &ModelSession::modelChanged, this, &TeachController::onModelChanged);
     refresh();
 }
 
@@ -159,6 +160,7 @@ QStringList TeachController::examples(const QString& className) const
 
 void TeachController::show(const QString& text, bool error)
 {
+    m_classifyingAs.clear();
     m_message = text;
     m_messageIsError = error;
     m_panel->setMessage(text, error);
@@ -529,8 +531,23 @@ void TeachController::onFinished(const TeachResult& r)
         m_session->useTrainedWeights(r.path);
     }
     show(text + skipped, error);
+    if (used)
+        m_classifyingAs = r.path;
     m_panel->setModelReady(!m_trained.isEmpty());
     Q_EMIT trainingFinished(used, m_message);
+}
+
+// "Now classifying as …" holds while the taught checkpoint is in use (another device or precision reloads it); once
+// another model replaces it, the panel says so rather than keep claiming the taught classes.
+void TeachController::onModelChanged(const ModelInfo& info)
+{
+    if (m_classifyingAs.isEmpty() || info.config.weights == m_classifyingAs)
+        return;
+    m_classifyingAs.clear();
+    m_message = tr("The taught model is no longer in use: %1 classifies now. Save model… still saves the taught one.")
+                    .arg(modelName());
+    m_messageIsError = false;
+    m_panel->setMessage(m_message, false);   // the panel only: the status bar says what was loaded
 }
 
 bool TeachController::saveModel(const QString& path)

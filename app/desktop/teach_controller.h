@@ -96,6 +96,7 @@ private:
     void captureFrame();
     void onProgress(const TeachProgress& progress);
     void onFinished(const TeachResult& result);
+    void onModelChanged(const ModelInfo& info);
     QString modelName() const;
 
     InferenceController* m_inference;
@@ -117,6 +118,7 @@ private:
     int m_runEpochs = 0;
     QString m_runOut;
     QString m_trained;
+    QString m_classifyingAs;                 // the checkpoint the message says is classifying; empty: it says not
     int m_side = 0;
     quint64 m_seed = 0;
     QString m_message;

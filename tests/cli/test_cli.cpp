@@ -77,6 +77,25 @@ QProcessEnvironment emptyCacheEnv(const QTemporaryDir& dir)
     return env;
 }
 
+// Terminal columns of this test's class names, worked out here rather than by the tool: two for the kana and CJK
+// ideographs they use (East Asian Width W), one for any other code point.
+int columns(const QString& text)
+{
+    int n = 0;
+    for (const char32_t c : text.toUcs4())
+        n += (c >= 0x3040 && c <= 0x30ff) || (c >= 0x4e00 && c <= 0x9fff) ? 2 : 1;
+    return n;
+}
+
+// The terminal column at which each space-separated word of a table line ends.
+QList<int> wordEnds(const QString& line)
+{
+    QList<int> ends;
+    for (const auto& word : QRegularExpression("\\S+").globalMatch(line))
+        ends << columns(line.left(word.capturedEnd()));
+    return ends;
+}
+
 } // namespace
 
 class TestCli : public QObject {
@@ -498,6 +517,141 @@ private Q_SLOTS:
             QCOMPARE(model["input_size"].toInt(), reference["input_shape"].toArray()[2].toInt());
         }
         QCOMPARE(runCli({"models"}).exitCode, 0);
+    }
+
+    // Found by using it: the tables padded names by bytes, so "café" (5 bytes, 4 columns) and CJK names (3 bytes, 2
+    // columns a character) pushed their rows' numbers out of line, and a long CJK name was cut inside a character.
+    void evaluateTablesLineUpNonAsciiClassNames()
+    {
+        QTemporaryDir dir;
+        const QString longName = "x日本語のとても長いクラスの名前";   // 31 columns: cut to the tables' 16
+        const QStringList names{"café", "Straße", "日本猫", longName, "tabby"};
+        const QStringList photos{"cat.jpg", "coffee.jpg", "rocket.jpg", "astronaut.jpg", "cat.jpg"};
+        QStringList labels = names;   // the reference weights' 1000 classes, renamed
+        for (int i = static_cast<int>(names.size()); i < 1000; ++i)
+            labels << QString("class%1").arg(i);
+        QFile labelsFile(dir.filePath("labels.txt"));
+        QVERIFY(labelsFile.open(QIODevice::WriteOnly));
+        labelsFile.write(labels.join('\n').toUtf8() + "\n");
+        labelsFile.close();
+        for (int i = 0; i < names.size(); ++i) {
+            QVERIFY(QDir().mkpath(dir.filePath("data/" + names[i])));
+            QVERIFY(QFile::copy(QString::fromStdString(resourcesPath("samples/" + photos[i].toStdString())),
+                                dir.filePath("data/" + names[i] + "/" + photos[i])));
+        }
+        const auto run = runCli({"evaluate", "--no-progress", "--device", "cpu", "--weights", ref("e2e_b0.pth"),
+                                 "--labels", labelsFile.fileName(), dir.filePath("data")});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        const QString out = QString::fromUtf8(run.out);
+        QVERIFY2(!out.contains(QChar::ReplacementCharacter), run.out.constData());   // no character cut in two
+        const QStringList lines = out.split('\n');
+        const auto table = lines.indexOf(QRegularExpression("class +images.*"));   // a whole line
+        const auto matrix = lines.indexOf(QRegularExpression("confusion matrix.*")) + 1;
+        QVERIFY2(table > 0 && matrix > 0 && matrix + names.size() < lines.size(), run.out.constData());
+        // Both tables: each row's numbers end in the columns where their header's words end (right-aligned), which
+        // holds only if every name before them was padded to the same number of columns.
+        for (const auto header : {table, matrix}) {
+            const QList<int> headerEnds = wordEnds(lines[header]);
+            QStringList rowNames;
+            for (int row = 1; row <= names.size(); ++row) {
+                const QString line = lines[header + row];
+                QList<int> ends = wordEnds(line);
+                QVERIFY2(ends.size() >= 2, qPrintable(line));
+                rowNames << line.section(' ', 0, 0);
+                ends.removeFirst();   // the class name, left-aligned
+                QVERIFY2(ends == headerEnds.mid(headerEnds.size() - ends.size()),
+                         qPrintable(lines[header] + "\n" + line));
+            }
+            // Every class has its row; the long name is cut between characters to 16 columns, '~' saying so.
+            QString cut;
+            for (const QChar c : longName) {
+                if (columns(cut + c) > 15)
+                    break;
+                cut += c;
+            }
+            for (const QString& name : names)
+                QVERIFY2(rowNames.contains(name == longName ? cut + "~" : name), qPrintable(rowNames.join(" | ")));
+        }
+    }
+
+    // Found by using it: a folder without images printed the usage text and did not say which folder.
+    void aFolderWithoutImagesIsNamedWithoutTheUsageText_data()
+    {
+        QTest::addColumn<QStringList>("files");   // what the folder holds
+        QTest::newRow("empty") << QStringList{};
+        QTest::newRow("only other files") << QStringList{"notes.txt", "sub/labels.csv", "photo.jpg.part"};
+    }
+
+    void aFolderWithoutImagesIsNamedWithoutTheUsageText()
+    {
+        QFETCH(QStringList, files);
+        QTemporaryDir dir;
+        const QString folder = dir.filePath("holiday photos");
+        for (const QString& file : files) {
+            QVERIFY(QDir().mkpath(QFileInfo(folder + "/" + file).path()));
+            QFile text(folder + "/" + file);
+            QVERIFY(text.open(QIODevice::WriteOnly));
+            text.write("not an image\n");
+        }
+        QVERIFY(QDir().mkpath(folder + "/empty subfolder"));
+        const auto run = runCli({"classify", "--random-weights", folder});
+        QCOMPARE(run.exitCode, 1);
+        const QString err = QString::fromUtf8(run.err);
+        QVERIFY2(err.contains("classify: no images in " + folder), qPrintable(err));
+        QVERIFY2(!err.contains("usage:") && !err.contains("efficientnet-cli classify ["), qPrintable(err));
+        QVERIFY2(!err.contains("model: "), qPrintable(err));   // said before the model loads
+        QVERIFY(run.out.isEmpty());
+        // Beside an image, the folder is named in a note and the image classified.
+        const auto cat = QString::fromStdString(resourcesPath("samples/cat.jpg"));
+        const auto mixed = runCli({"classify", "--random-weights", "--no-progress", folder, cat});
+        QCOMPARE(mixed.exitCode, 0);
+        QVERIFY2(mixed.err.contains("note: no images in " + folder.toUtf8()), mixed.err.constData());
+        QVERIFY2(mixed.out.contains(cat.toUtf8()), mixed.out.constData());
+    }
+
+    // Found by using it: a mistyped DATA folder was "not a folder", which sent people looking for a file.
+    void aDataFolderThatIsMissingOrAFileIsSaidSo_data()
+    {
+        QTest::addColumn<QString>("command");
+        QTest::addColumn<bool>("exists");   // a file of that name is there
+        QTest::addColumn<QString>("said");
+        for (const QString command : {"evaluate", "train", "train --val"}) {
+            QTest::addRow("%s, missing", qPrintable(command)) << command << false << "does not exist";
+            QTest::addRow("%s, a file", qPrintable(command)) << command << true << "not a folder";
+        }
+    }
+
+    void aDataFolderThatIsMissingOrAFileIsSaidSo()
+    {
+        QFETCH(QString, command);
+        QFETCH(bool, exists);
+        QFETCH(QString, said);
+        QTemporaryDir dir;
+        const QString data = dir.filePath("shapes");
+        if (exists) {
+            QFile file(data);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+        }
+        // train's --val is read after DATA: a real DATA with two classes, one image each.
+        const QString train = dir.filePath("train");
+        for (const char* name : {"cat", "coffee"}) {
+            QVERIFY(QDir().mkpath(train + "/" + name));
+            QVERIFY(QFile::copy(QString::fromStdString(resourcesPath(std::string("samples/") + name + ".jpg")),
+                                train + "/" + name + "/1.jpg"));
+        }
+        QStringList args;
+        if (command == "evaluate")
+            args << "evaluate" << "--weights" << ref("e2e_b0.pth") << data;
+        else if (command == "train")
+            args << "train" << "--random-weights" << "--out" << dir.filePath("x.safetensors") << data;
+        else
+            args << "train" << "--random-weights" << "--out" << dir.filePath("x.safetensors") << "--val" << data << train;
+        const auto run = runCli(args << "--no-progress");
+        QCOMPARE(run.exitCode, 1);
+        const QString err = QString::fromUtf8(run.err);
+        QVERIFY2(err.contains(data + ": " + said), qPrintable(err));
+        QVERIFY2(!err.contains(exists ? "does not exist" : "not a folder"), qPrintable(err));
+        QVERIFY(!QFile::exists(dir.filePath("x.safetensors")));
     }
 
     void usageErrorsExitOne_data()

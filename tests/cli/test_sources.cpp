@@ -13,6 +13,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 
 #include "efficientnet/checkpoint_info.h"
@@ -331,6 +333,46 @@ private Q_SLOTS:
         QVERIFY(doc["config"].toString().endsWith("config.json"));
         QCOMPARE(doc["transform"].toObject()["mean"].toArray()[0].toDouble(), 0.5);
         QVERIFY(doc["sha256"].toString().size() == 64 || doc["sha256"].toString().startsWith("(not computed"));
+    }
+
+    // Found by using it: inspect counted BatchNorm's running statistics and step counters as parameters. The figure
+    // to match is torch's own, `sum(p.numel() for p in model.parameters())`, on torchvision's model of the network
+    // the file holds, worked out by the reference Python here (b0: 5,288,548).
+    void inspectCountsParametersAsTorchDoes_data()
+    {
+        QTest::addColumn<QString>("weights");
+        QTest::addColumn<QString>("architecture");
+        QTest::addColumn<int>("classes");
+        const auto top = [](const char* name) { return QString::fromStdString(referencePath(name)); };
+        QTest::newRow("torchvision b0, pth") << top("efficientnet_b0.pth") << "efficientnet_b0" << 1000;
+        QTest::newRow("torchvision b0, safetensors") << top("efficientnet_b0.safetensors") << "efficientnet_b0" << 1000;
+        QTest::newRow("timm keys b0") << top("efficientnet_b0.timm.pth") << "efficientnet_b0" << 1000;
+        QTest::newRow("lukemelas keys b0") << top("efficientnet_b0.lukemelas.pth") << "efficientnet_b0" << 1000;
+        QTest::newRow("b0, 5 classes") << ref("own5_b0.pth") << "efficientnet_b0" << 5;
+        QTest::newRow("torchvision v2-s") << top("efficientnet_v2_s.pth") << "efficientnet_v2_s" << 1000;
+    }
+
+    void inspectCountsParametersAsTorchDoes()
+    {
+        QFETCH(QString, weights);
+        QFETCH(QString, architecture);
+        QFETCH(int, classes);
+        QProcess python;
+        python.start(QString(EFFICIENTNET_PYTHON),
+                     {"-c", QString("import torchvision; m = torchvision.models.%1(num_classes=%2); "
+                                    "print(sum(p.numel() for p in m.parameters()))").arg(architecture).arg(classes)});
+        QVERIFY(python.waitForFinished(120000));
+        QVERIFY2(python.exitCode() == 0, python.readAllStandardError().constData());
+        bool isNumber = false;
+        const qint64 torchCount = python.readAllStandardOutput().trimmed().toLongLong(&isNumber);
+        QVERIFY(isNumber);
+        const auto run = runCli({"inspect", "--json", weights});
+        QVERIFY2(run.exitCode == 0, run.err.constData());
+        QCOMPARE(static_cast<qint64>(parseJson(run.out)["parameters"].toDouble()), torchCount);
+        // The text form says the same number.
+        const auto text = runCli({"inspect", weights});
+        QVERIFY2(QRegularExpression("\\nparameters +" + QString::number(torchCount) + "\\n")
+                     .match(QString::fromUtf8(text.out)).hasMatch(), text.out.constData());
     }
 
     void overridesChangeTheTransform()

@@ -10,11 +10,13 @@
 #include <QDir>
 #include <QDropEvent>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLockFile>
 #include <QMimeData>
 #include <QPushButton>
 #include <QScreen>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <memory>
@@ -31,6 +33,7 @@
 #include "efficientnet/ui/predictions_panel.h"
 #include "efficientnet/ui/teach_panel.h"
 #include "efficientnet/ui/training_plot.h"
+#include "model_session.h"
 #include "teach_controller.h"
 #include "test_support.h"
 
@@ -536,6 +539,80 @@ private Q_SLOTS:
         QVERIFY2(!app->window()->errorText().contains("Teach mode is training"), qPrintable(app->window()->errorText()));
         Q_EMIT app->window()->modelChosen("efficientnet_b1");   // after it: taken (no weights cached: offered)
         QVERIFY(!app->window()->errorText().contains("Teach mode is training"));
+    }
+
+    // Found by using the app: after teaching, the panel said "now classifying as circle, square, triangle", and kept
+    // saying it after another model was opened.
+    void theTaughtModelsMessageGoesWhenAnotherModelIsUsed()
+    {
+        auto app = teachingApp();
+        QVERIFY(app);
+        teachShapes(app.get());
+        TeachController* teach = app->teach();
+        const auto* panelMessage = app->window()->teachPanel()->findChild<QLabel*>("teachMessage");
+        QVERIFY(panelMessage);
+        QSignalSpy finished(teach, &TeachController::trainingFinished);
+        QSignalSpy changed(app->session(), &ModelSession::modelChanged);
+        QVERIFY(teach->train(2, "head"));
+        QVERIFY(finished.wait(kTrainTimeoutMs));
+        QVERIFY2(finished.at(0).at(0).toBool(), qPrintable(teach->message()));
+        // The taught model's own load keeps the message: it is what classifies.
+        QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 1, kLoadTimeoutMs);
+        QCOMPARE(app->currentModel().classes, 3);
+        const QString taught = "now classifying as circle, square, triangle";
+        QVERIFY2(teach->message().contains(taught), qPrintable(teach->message()));
+        QVERIFY2(panelMessage->text().contains(taught), qPrintable(panelMessage->text()));
+
+        // File > Open weights: ImageNet's B0 classifies now, and the panel says so.
+        app->loadWeights(ref("e2e_b0.pth"));
+        QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 2, kLoadTimeoutMs);
+        QCOMPARE(app->currentModel().classes, 1000);
+        for (const QString& text : {teach->message(), panelMessage->text()}) {
+            QVERIFY2(!text.contains("now classifying as"), qPrintable(text));
+            QVERIFY2(text.contains("no longer in use") && text.contains(app->currentModel().name), qPrintable(text));
+        }
+        QVERIFY(!teach->messageIsError());
+        // The status bar says what was loaded, not Teach's words.
+        QVERIFY2(app->window()->statusBar()->currentMessage().startsWith("Loaded"),
+                 qPrintable(app->window()->statusBar()->currentMessage()));
+    }
+
+    // Found by hand: at training start the status bar ran two messages together: "Training from efficientnet_b0 on 3
+    // classes…", cut off where the busy text "Training: live frames are not classified until it ends" began.
+    void trainingShowsOneStatusMessageAtATime()
+    {
+        auto app = teachingApp();
+        QVERIFY(app);
+        app->window()->resize(1200, 800);   // a laptop screen's width
+        teachShapes(app.get());
+        TeachController* teach = app->teach();
+        QStatusBar* bar = app->window()->statusBar();
+        // The status bar's words about training: its temporary message and the labels it shows.
+        const auto aboutTraining = [bar] {
+            QStringList texts{bar->currentMessage()};
+            for (const QLabel* label : bar->findChildren<QLabel*>())
+                if (label->isVisible())
+                    texts << label->text();
+            return texts.filter("train", Qt::CaseInsensitive);
+        };
+        QSignalSpy finished(teach, &TeachController::trainingFinished);
+        QVERIFY(teach->train(2, "head"));
+        QStringList shown = aboutTraining();
+        QVERIFY2(shown.size() == 1 && shown[0].startsWith("Training from"), qPrintable(shown.join(" | ")));
+        // Whole: QStatusBar draws its message from x = 6, and no widget the bar shows starts before its end.
+        const int messageEnd = 6 + bar->fontMetrics().horizontalAdvance(bar->currentMessage());
+        for (const QWidget* widget : bar->findChildren<QWidget*>(Qt::FindDirectChildrenOnly))
+            QVERIFY2(!widget->isVisible() || widget->x() > messageEnd,
+                     qPrintable(QString("%1 at x %2, the message ends at %3").arg(widget->metaObject()->className())
+                                    .arg(widget->x()).arg(messageEnd)));
+        // When the message goes (after its seconds), what is going on shows in its place.
+        bar->clearMessage();
+        shown = aboutTraining();
+        QVERIFY2(shown.size() == 1 && shown[0].contains("live frames are not classified"), qPrintable(shown.join(" | ")));
+        QVERIFY(app->window()->busyText().contains("live frames"));
+        QVERIFY(finished.wait(kTrainTimeoutMs));
+        shown = aboutTraining();   // "Trained on …", unless the taught model's "Loaded …" came first
+        QVERIFY2(shown.size() <= 1 && !shown.join(' ').contains("live frames"), qPrintable(shown.join(" | ")));
     }
 
     void aFolderLeftByAnEndedSessionGoesAtTheNextStart()

@@ -189,7 +189,12 @@ MainWindow::MainWindow(QWidget* parent)
     m_busy->setRange(0, 0);   // indeterminate
     m_busy->setMaximumWidth(120);
     m_busy->hide();
-    statusBar()->addPermanentWidget(m_busyText);
+    // What is going on is the bar's normal text, not a permanent one: a temporary message (showMessage) takes its
+    // place until it times out, as QStatusBar hides normal widgets for it. As a permanent widget it stayed beside the
+    // message, which Qt cuts off where the first permanent widget starts: "Training from efficientnTraining: live
+    // frames …", two messages run together. The busy bar stays permanent: work goes on under any message.
+    m_busyText->setObjectName("busyText");
+    statusBar()->addWidget(m_busyText);
     statusBar()->addPermanentWidget(m_busy);
     statusBar()->addPermanentWidget(m_statusModel);
     statusBar()->addPermanentWidget(m_statusTimes);

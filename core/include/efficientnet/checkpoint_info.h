@@ -51,7 +51,7 @@ struct CheckpointInfo {
     Transform transform;
     LabelSet labels;                             // numClasses names
     std::map<std::string, int> dtypes;           // "float32" -> tensor count
-    std::int64_t parameters = 0;                 // elements in all tensors
+    std::int64_t parameters = 0;                 // as torch's model.parameters() counts: BatchNorm buffers left out
     std::map<std::string, std::string> metadata; // safetensors __metadata__ as read
 };
 

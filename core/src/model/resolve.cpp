@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -121,6 +122,21 @@ std::string dtypeName(c10::ScalarType type)
 
 } // namespace
 
+std::int64_t parameterCount(const NamedTensors& tensors)
+{
+    static const std::string kBuffers[] = {".running_mean", ".running_var", ".num_batches_tracked"};
+    std::int64_t count = 0;
+    for (const auto& item : tensors) {
+        const std::string& key = item.first;
+        const auto endsWith = [&](const std::string& suffix) {
+            return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+        };
+        if (std::none_of(std::begin(kBuffers), std::end(kBuffers), endsWith))
+            count += item.second.numel();
+    }
+    return count;
+}
+
 ResolvedCheckpoint resolveCheckpoint(const ModelRequest& request)
 {
     ResolvedCheckpoint resolved;
@@ -146,10 +162,9 @@ ResolvedCheckpoint resolveCheckpoint(const ModelRequest& request)
     NamedTensors raw = readCheckpoint(info.weightsPath);
     if (format == CheckpointFormat::Safetensors)
         info.metadata = readSafetensorsMetadata(info.weightsPath);
-    for (const auto& [key, tensor] : raw) {
+    for (const auto& [key, tensor] : raw)
         ++info.dtypes[dtypeName(tensor.scalar_type())];
-        info.parameters += tensor.numel();
-    }
+    info.parameters = parameterCount(raw);
 
     std::vector<std::string> keys;
     for (const auto& [key, tensor] : raw)

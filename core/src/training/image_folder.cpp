@@ -18,8 +18,13 @@ std::vector<std::string> classFolders(const std::string& root)
 {
     std::error_code error;
     const fs::path folder = platform::pathFromUtf8(root);
-    if (!fs::is_directory(folder, error))
-        throw ConfigError(root + ": not a folder (expected a folder per class: " + root + "/<class>/<images>)");
+    const std::string expected = " (expected a folder per class: " + root + "/<class>/<images>)";
+    // A mistyped name is the usual case: "not a folder" sent people looking for a file that was never there.
+    const fs::file_status status = fs::status(folder, error);
+    if (status.type() == fs::file_type::not_found)
+        throw ConfigError(root + ": does not exist" + expected);
+    if (!fs::is_directory(status))
+        throw ConfigError(root + (error ? ": cannot be read (" + error.message() + ")" : ": not a folder" + expected));
     std::vector<std::string> names;
     for (fs::directory_iterator it(folder, fs::directory_options::skip_permission_denied, error), end;
          !error && it != end; it.increment(error))

@@ -19,7 +19,7 @@ struct ImageFolder {
     std::vector<LabelledFile> files;    // sorted by class, then path
 };
 
-// Throws ConfigError when `root` is not a folder or has no class subfolders.
+// Throws ConfigError when `root` does not exist, is not a folder, or has no class subfolders.
 ImageFolder listImageFolder(const std::string& root);
 
 // The same layout for validation: its class folders must be among `classes` (they get the same indices); a class

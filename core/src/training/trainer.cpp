@@ -507,11 +507,9 @@ TrainingResult trainClassifier(const TrainingOptions& options, const std::string
                                                {"val_images", result.valImages}}
                                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     info.dtypes.clear();
-    info.parameters = 0;
-    for (const auto& [key, tensor] : kept) {
+    for (const auto& [key, tensor] : kept)
         ++info.dtypes[tensor.scalar_type() == torch::kInt64 ? "int64" : "float32"];
-        info.parameters += tensor.numel();
-    }
+    info.parameters = parameterCount(kept);
     writeSafetensors(out, kept, info.metadata);
     return result;
 }
