@@ -12,7 +12,9 @@
 #   bash benchmarks/gpu_calls.sh ab       # one call on a fresh machine: deps, CLI + bench + test_cuda; B0 with the 1x1
 #                                         # convs on cuBLAS and on cuDNN; gpu_folder.sh AB=1 QUICK=1; test_cuda
 #   MODELS="efficientnet_b0 ..." bash benchmarks/gpu_calls.sh all   # ... and after the tests, those models' 1x1 convs
-#                                         # on cuBLAS and on cuDNN (pointwise_ab below)
+#                                         # on cuBLAS and on cuDNN (compare below)
+#   MODELS="..." bash benchmarks/gpu_calls.sh engine   # one call on a fresh machine: bench + test_cuda built; test_cuda;
+#                                         # the 1x1 comparison at batch 1, 16, 256
 # Each writes under $OUT (logs packed by gpu_desktop.sh) and prints a summary.
 set -uo pipefail
 out=${OUT:-/tmp/out}
@@ -27,14 +29,15 @@ environment() {   # gpu_desktop.sh's environment (its export lines), for the pro
   prefix=$deps/debian opencv=$deps/opencv
   eval "$(sed -n '/^export /p' benchmarks/gpu_desktop.sh)"
 }
-pointwise_ab() {   # models...: efficientnet-bench fp16 at batch 1 and 256, the 1x1 convs on cuBLAS (the default)
-                   # and on cuDNN (EFFICIENTNET_POINTWISE=cudnn), alternated twice
-  local model round pointwise
+compare() {   # SETTING BATCHES models...: efficientnet-bench fp16 tensors, the default against SETTING (an environment
+              # variable=value that gives the other form), alternated twice
+  local setting=$1 batches=$2 model round form
+  shift 2
   for model in "$@"; do
     for round in 1 2; do
-      for pointwise in cublas cudnn; do
-        echo "$model fp16, 1x1 convs on $pointwise: $(EFFICIENTNET_POINTWISE=$pointwise build-gpu/app/bench/efficientnet-bench \
-          --model "$model" --device cuda --precision fp16 --batches 1,256 --iterations 200 --warmup 30 \
+      for form in default "$setting"; do
+        echo "$model fp16, $form: $(env $([ "$form" = default ] || echo "$form") build-gpu/app/bench/efficientnet-bench \
+          --model "$model" --device cuda --precision fp16 --batches "$batches" --iterations 100 --warmup 20 \
           --only tensors 2>&1 | grep '^tensor' | awk '{print "batch", $(NF-4), $(NF-3), "ms", $(NF-1), "img/s;"}' | tr '\n' ' ')"
       done
     done
@@ -85,14 +88,15 @@ case ${1:-} in
     wait $gpu
     grep -E "FAIL|passed|rc " "$out/test_cuda.log" | cut -c1-300 | tail -10
     grep -E "FAIL|Totals|rc " "$out/desktop_cuda.log" | cut -c1-300 | tail -10
-    [ -z "${MODELS:-}" ] || pointwise_ab $MODELS
+    # The 1x1 convs on cuDNN at every batch size against the default (cuBLAS below batch 32) for MODELS.
+    [ -z "${MODELS:-}" ] || compare EFFICIENTNET_POINTWISE=cudnn 1,256 $MODELS
     ;;
   ab)   # one call on a fresh machine: the folder pipeline (issue 16) and the 1x1 convs on cuBLAS (issue 17), each
         # against the other form in the same call; then test_cuda
     stage build STAGES="deps build" TARGETS="efficientnet-cli efficientnet-bench test_cuda"
     echo "built at $SECONDS s"
     environment
-    pointwise_ab efficientnet_b0
+    compare EFFICIENTNET_POINTWISE=cudnn 1,256 efficientnet_b0
     mkdir -p "$out/folder"
     (OUT=$out/folder COUNT=2000 ROUNDS=1 AB=1 QUICK=1 timeout 240 bash benchmarks/gpu_folder.sh) > "$out/folder.txt" 2>&1
     cut -c1-400 "$out/folder/folder.log"
@@ -101,5 +105,14 @@ case ${1:-} in
     echo "test_cuda rc $? at $SECONDS s"
     grep -E "FAIL|passed" "$out/test_cuda.log" | cut -c1-300 | tail -10
     ;;
-  *) echo "usage: $0 first|tests|folder|all|ab" >&2; exit 2 ;;
+  engine)   # one call on a fresh machine: deps, bench + test_cuda; test_cuda, then the 1x1 comparison for MODELS
+    stage build STAGES="deps build" TARGETS="efficientnet-bench test_cuda"
+    echo "built at $SECONDS s"
+    environment
+    timeout $((440 - SECONDS)) stdbuf -oL build-gpu/tests/test_cuda > "$out/test_cuda.log" 2>&1
+    echo "test_cuda rc $? at $SECONDS s"
+    grep -E "FAIL|passed" "$out/test_cuda.log" | cut -c1-300 | tail -10
+    compare EFFICIENTNET_POINTWISE=cudnn 1,16,256 ${MODELS:-efficientnet_b0}
+    ;;
+  *) echo "usage: $0 first|tests|folder|all|ab|engine" >&2; exit 2 ;;
 esac

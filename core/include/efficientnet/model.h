@@ -73,8 +73,8 @@ private:
     bool m_cudaEpilogue = false; // CUDA: bias, SiLU and residual in one hand-written pass after the conv
     torch::Tensor m_depthwiseTaps;   // CUDA depthwise: folded weight as [k*k, channels] in the model's dtype;
     torch::Tensor m_depthwiseBias;   // folded bias in fp32. Undefined: no fused form (or EFFICIENTNET_UNFUSED_DW=1)
-    torch::Tensor m_pointwiseRows;   // CUDA 1x1 conv as a cuBLAS GEMM: the folded weight as [in, out], a transposed
-                                     // view. Undefined: cuDNN's convolution (EFFICIENTNET_POINTWISE=cudnn)
+    torch::Tensor m_pointwiseRows;   // CUDA 1x1 conv as a cuBLAS GEMM at small batches: the folded weight as
+                                     // [in, out], a transposed view. Undefined: cuDNN's (EFFICIENTNET_POINTWISE=cudnn)
     bool m_mkldnn = false;       // CPU fp32: folded weight prepacked for oneDNN (what TorchScript's
                                  // optimize_for_inference does), activations converted around each conv
     bool m_activation;

@@ -32,6 +32,11 @@ constexpr int64_t kFusedGateMinBatch = 32;
 // slower (three alternated rounds each, one H200 run), so they, and the variants between and beyond them, keep
 // cuDNN's depthwise convolution.
 constexpr int64_t kFusedDepthwiseBelowBatch = 32;
+// The 1x1 convs as cuBLAS GEMMs (one matrix product in channels_last memory) below this batch size, cuDNN's
+// convolution from it up. Measured on an H200, fp16, alternated twice in each of two calls (BENCHMARKS.md, "1x1
+// convolutions on cuBLAS"): at batch 1 cuBLAS is 4-7 % faster for B0 (0.566-0.581 against 0.595-0.619 ms), 2-9 %
+// for B3 and 2-6 % for V2-S; at batch 256 it is level for B0 and V2-S but 2 % slower for B3.
+constexpr int64_t kPointwiseGemmBelowBatch = 32;
 bool fusedDepthwisePays(const std::string& variant) { return variant == "efficientnet_b0" || variant == "efficientnet_b1"; }
 
 // TensorFlow SAME: output = ceil(in / stride); the padding that needs, split with the extra pixel at the end.
@@ -88,7 +93,7 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
     const std::vector<int64_t> padding{m_padding, m_padding};
 #ifdef EFFICIENTNET_WITH_CUDA
     if (m_cudaEpilogue) {
-        if (m_pointwiseRows.defined()) {
+        if (m_pointwiseRows.defined() && x.size(0) < kPointwiseGemmBelowBatch) {
             // NCHW in channels_last memory is NHWC: a 1x1 conv is then one GEMM of the pixels (rows) by the weight.
             const auto n = x.size(0), h = x.size(2), w = x.size(3);
             const auto rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
@@ -201,9 +206,8 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
     weight = weight.to(device, dtype);
     m_foldedWeight = channelsLast ? weight.contiguous(torch::MemoryFormat::ChannelsLast) : weight.contiguous();
 #ifdef EFFICIENTNET_WITH_CUDA
-    // The 1x1 convs as cuBLAS GEMMs rather than cuDNN convolutions: B0 fp16 at batch 1 0.566 / 0.575 ms against
-    // 0.603 / 0.619 ms, at batch 256 0.6 % faster (H200, alternated in one call, BENCHMARKS.md "1x1 convolutions
-    // on cuBLAS"). EFFICIENTNET_POINTWISE=cudnn goes back to cuDNN, for that comparison.
+    // Below kPointwiseGemmBelowBatch, the 1x1 convs as cuBLAS GEMMs rather than cuDNN convolutions (why: there).
+    // EFFICIENTNET_POINTWISE=cudnn keeps cuDNN's at every batch size, for measuring against it.
     const char* pointwise = std::getenv("EFFICIENTNET_POINTWISE");
     m_pointwiseRows = torch::Tensor();
     if (device.is_cuda() && channelsLast && weight.size(2) == 1 && weight.size(3) == 1 && f.stride == 1 &&
