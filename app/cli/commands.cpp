@@ -102,17 +102,28 @@ void printTimings(std::size_t files, double loadSeconds, const BatchTimes& spent
     stage("preprocess", spent.stages.preprocessMs, true);
     stage("forward", spent.stages.forwardMs, true);
     stage("postprocess", spent.stages.postprocessMs, true);
-    const double rest = static_cast<double>(files - std::min(files, spent.firstBatchFiles));
-    std::fprintf(stderr,
-                 "timings: %zu files in %.2f s (%.0f/s): model load %.2f s, the first batch classified after %.2f s, "
-                 "the rest at %.0f/s; in the workers (%zu batch%s at once), waiting for decoded files %.2f s, "
-                 "classifying %.2f s; writing results %.2f s; per batch of up to %zu (%zu batches): %s\n",
-                 files, totalSeconds, static_cast<double>(files) / totalSeconds, loadSeconds, spent.firstBatchSeconds,
-                 spent.afterFirstSeconds > 0 ? rest / spent.afterFirstSeconds : 0.0, spent.inFlight, spent.inFlight == 1 ? "" : "es",
-                 spent.waitingSeconds, spent.classifyingSeconds, spent.handingOnSeconds,
-                 spent.batches ? (files + spent.batches - 1) / spent.batches : 0, spent.batches, stages.c_str());
+    const auto format = [](const char* pattern, auto... values) {
+        char text[256];
+        std::snprintf(text, sizeof text, pattern, values...);
+        return std::string(text);
+    };
+    const size_t others = files - std::min(files, spent.firstBatchFiles);
+    std::string line = format("timings: %zu files in %.2f s (%.0f/s): model load %.2f s; the first batch done %.2f s "
+                              "after the load", files, totalSeconds, static_cast<double>(files) / totalSeconds,
+                              loadSeconds, spent.firstBatchSeconds);
+    if (others > 0 && spent.afterFirstSeconds > 0)
+        line += format(", the other %zu file%s at %.0f/s", others, others == 1 ? "" : "s",
+                       static_cast<double>(others) / spent.afterFirstSeconds);
+    const size_t largest = spent.batches ? (files + spent.batches - 1) / spent.batches : 0;
+    line += format("; %zu batch%s of up to %zu", spent.batches, spent.batches == 1 ? "" : "es", largest);
+    // With several batches classified at once, their times overlap: the sums can exceed the wall time.
+    if (spent.inFlight > 1)
+        line += format(", up to %zu at a time (the times below are sums over the batches)", spent.inFlight);
+    line += format(": waiting for decoded files %.2f s, classifying %.2f s; writing results %.2f s; per batch: %s",
+                   spent.waitingSeconds, spent.classifyingSeconds, spent.handingOnSeconds, stages.c_str());
+    std::fprintf(stderr, "%s\n", line.c_str());
     // The average hides one-time costs (the first batch at each size captures a CUDA graph): the spread shows them.
-    if (!spent.forwardMs.empty()) {
+    if (spent.forwardMs.size() > 1) {
         auto sorted = spent.forwardMs;
         std::sort(sorted.begin(), sorted.end());
         std::fprintf(stderr, "timings: forward per batch: first %.2f ms, median %.2f ms, slowest %.2f ms\n",

@@ -139,6 +139,7 @@ int runEvaluate(const std::vector<std::string>& argv)
     options.precision = args.value("precision", "auto");
     const int batchSize = args.intValue("batch-size", kDefaultBatch, 1, kMaxBatch);
     const std::string data = args.positional().front();
+    checkImageFolder(data);   // a mistyped folder is said at once, not after the model's load
 
     Classifier classifier(options);
     std::cerr << "model: " << describeModel(classifier.info()) << "\n";

@@ -317,14 +317,23 @@ private Q_SLOTS:
         const auto run = runCli({"classify", "--timings", "--no-progress", "--random-weights", "--device", "cpu", cat, cat});
         QCOMPARE(run.exitCode, 0);
         const QString err = QString::fromUtf8(run.err);
-        const QRegularExpression line("timings: 2 files in [0-9.]+ s \\([0-9]+/s\\): model load [0-9.]+ s, the first batch "
-                                      "classified after [0-9.]+ s, the rest at [0-9]+/s; in the workers \\(1 batch at once\\), "
-                                      "waiting for decoded files [0-9.]+ s, classifying [0-9.]+ s; writing results [0-9.]+ s; per "
-                                      "batch of up to 2 \\(1 batches\\):.* forward [0-9.]+ ms");
+        // One batch: no rate for "the other files", no spread of one forward, "1 batch".
+        const QRegularExpression line("timings: 2 files in [0-9.]+ s \\([0-9]+/s\\): model load [0-9.]+ s; the first batch "
+                                      "done [0-9.]+ s after the load; 1 batch of up to 2: waiting for decoded files [0-9.]+ s, "
+                                      "classifying [0-9.]+ s; writing results [0-9.]+ s; per batch:.* forward [0-9.]+ ms");
         QVERIFY2(line.match(err).hasMatch(), qPrintable(err));
-        const QRegularExpression spread("timings: forward per batch: first [0-9.]+ ms, median [0-9.]+ ms, slowest [0-9.]+ ms");
-        QVERIFY2(spread.match(err).hasMatch(), qPrintable(err));
+        QVERIFY2(!err.contains("other") && !err.contains("forward per batch") && !err.contains("at a time"), qPrintable(err));
         QVERIFY2(!err.contains("GPU") && !err.contains("upload"), qPrintable(err));   // stages the CPU does not have
+        // Three files in batches of two: the rate after the first batch, and the spread of the two forwards.
+        const auto three = runCli({"classify", "--timings", "--no-progress", "--random-weights", "--device", "cpu",
+                                   "--batch-size", "2", cat, cat, cat});
+        QCOMPARE(three.exitCode, 0);
+        const QString threeErr = QString::fromUtf8(three.err);
+        const QRegularExpression rest("the first batch done [0-9.]+ s after the load, the other 1 file at [0-9]+/s; 2 "
+                                      "batches of up to 2:");
+        QVERIFY2(rest.match(threeErr).hasMatch(), qPrintable(threeErr));
+        const QRegularExpression spread("timings: forward per batch: first [0-9.]+ ms, median [0-9.]+ ms, slowest [0-9.]+ ms");
+        QVERIFY2(spread.match(threeErr).hasMatch(), qPrintable(threeErr));
         QVERIFY(!QString::fromUtf8(runCli({"classify", "--random-weights", cat}).err).contains("timings:"));
     }
 
@@ -652,6 +661,8 @@ private Q_SLOTS:
         QVERIFY2(err.contains(data + ": " + said), qPrintable(err));
         QVERIFY2(!err.contains(exists ? "does not exist" : "not a folder"), qPrintable(err));
         QVERIFY(!QFile::exists(dir.filePath("x.safetensors")));
+        if (command == "evaluate")   // said before the model is loaded (its "model: ..." line)
+            QVERIFY2(!err.contains("model:"), qPrintable(err));
     }
 
     void usageErrorsExitOne_data()

@@ -39,6 +39,10 @@ struct Evaluation {
 // Progress: images done (read or skipped) of all.
 using EvaluationCallback = std::function<void(int done, int total)>;
 
+// Throws the ConfigError evaluateClassifier would for a dataDir that is no ImageFolder (missing, a file, without
+// class folders): for checking before a model is loaded.
+void checkImageFolder(const std::string& dataDir);
+
 // Throws ConfigError (not an ImageFolder, a folder that is no label of the model, no images at all).
 Evaluation evaluateClassifier(Classifier& classifier, const std::string& dataDir, int batchSize = 8,
                               const EvaluationCallback& progress = {});

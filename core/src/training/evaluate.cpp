@@ -28,6 +28,8 @@ std::vector<std::string> modelLabels(const CheckpointInfo& info)
 
 } // namespace
 
+void checkImageFolder(const std::string& dataDir) { training::listImageFolder(dataDir); }
+
 Evaluation evaluateClassifier(Classifier& classifier, const std::string& dataDir, int batchSize,
                               const EvaluationCallback& progress)
 {
