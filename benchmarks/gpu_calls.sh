@@ -7,8 +7,8 @@
 #   bash benchmarks/gpu_calls.sh tests    # the rest of the build if unfinished; ctest but test_cuda; test_desktop_cuda
 #   bash benchmarks/gpu_calls.sh folder   # benchmarks/gpu_folder.sh, 2,000 photos, one round
 #   bash benchmarks/gpu_calls.sh all      # one call on a fresh machine: deps, the whole build, then ctest (but the two
-#                                         # CUDA tests) beside test_cuda followed by test_desktop_cuda (369 s on 2026-12-03,
-#                                         # run from a copy of these steps; this committed form not yet run there)
+#                                         # CUDA tests) beside test_cuda followed by test_desktop_cuda (about 360 s;
+#                                         # this committed form ran on 2026-12-03 14:19 UTC, all passing)
 #   bash benchmarks/gpu_calls.sh ab       # one call on a fresh machine: deps, CLI + bench + test_cuda; B0 with the 1x1
 #                                         # convs on cuBLAS and on cuDNN; gpu_folder.sh AB=1 QUICK=1; test_cuda
 #   MODELS="efficientnet_b0 ..." bash benchmarks/gpu_calls.sh all   # ... and after the tests, those models' 1x1 convs
