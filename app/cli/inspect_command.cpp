@@ -1,5 +1,6 @@
 // efficientnet-cli inspect FILE|DIR [--json]: what a user needs before trusting a checkpoint. Nothing is built or
 // run; the file is read by the same safe readers as classify.
+#include <cstdint>
 #include <iomanip>
 #include <iostream>
 
@@ -15,6 +16,18 @@
 #endif
 
 namespace efficientnet::cli {
+namespace {
+
+// 5288548 -> "5,288,548": a count read at a glance.
+std::string withThousands(std::int64_t value)
+{
+    std::string digits = std::to_string(value);
+    for (auto at = static_cast<std::ptrdiff_t>(digits.size()) - 3; at > (digits[0] == '-' ? 1 : 0); at -= 3)
+        digits.insert(static_cast<size_t>(at), ",");
+    return digits;
+}
+
+} // namespace
 
 int runInspect(const std::vector<std::string>& argv)
 {
@@ -54,8 +67,11 @@ int runInspect(const std::vector<std::string>& argv)
     row("keys", std::string(toString(info.keys)) + (info.trainedBy != info.keys
                                                         ? std::string(" (") + toString(info.trainedBy) + " weights)"
                                                         : std::string()));
-    row("network", info.name.display() + " = " + info.name.spec->name + ", " + toString(info.name.padding) +
-                       " padding (from " + info.nameOrigin + ")");
+    // A source's own name (timm's tf_efficientnet_b0, say) with the network it is; torchvision's names stand alone.
+    const std::string network = info.name.display() == info.name.spec->name
+                                    ? info.name.display()
+                                    : info.name.display() + " = " + info.name.spec->name;
+    row("network", network + ", " + toString(info.name.padding) + " padding (from " + info.nameOrigin + ")");
     row("classes", std::to_string(info.numClasses));
     std::string names;
     for (size_t i = 0; i < info.labels.names.size() && i < 5; ++i)
@@ -65,7 +81,7 @@ int runInspect(const std::vector<std::string>& argv)
     for (const auto& [dtype, count] : info.dtypes)
         dtypes += (dtypes.empty() ? "" : ", ") + std::to_string(count) + " " + dtype;
     row("tensors", dtypes);
-    row("parameters", std::to_string(info.parameters));
+    row("parameters", withThousands(info.parameters));
     row("transform", describe(info.transform.preprocessing) + " (" + info.transform.origin + ")");
     for (const auto& [key, value] : info.metadata)
         row(("meta " + key).c_str(), value);

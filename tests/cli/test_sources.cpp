@@ -9,6 +9,8 @@
 
 #include <QtTest/QtTest>
 
+#include <QLocale>
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -369,10 +371,13 @@ private Q_SLOTS:
         const auto run = runCli({"inspect", "--json", weights});
         QVERIFY2(run.exitCode == 0, run.err.constData());
         QCOMPARE(static_cast<qint64>(parseJson(run.out)["parameters"].toDouble()), torchCount);
-        // The text form says the same number.
+        // The text form says the same number, in groups of three digits (5,288,548).
         const auto text = runCli({"inspect", weights});
-        QVERIFY2(QRegularExpression("\\nparameters +" + QString::number(torchCount) + "\\n")
+        const QString grouped = QLocale(QLocale::English).toString(torchCount);
+        QVERIFY2(QRegularExpression("\\nparameters +" + QRegularExpression::escape(grouped) + "\\n")
                      .match(QString::fromUtf8(text.out)).hasMatch(), text.out.constData());
+        // torchvision's own name stands alone; "efficientnet_b0 = efficientnet_b0" said nothing.
+        QVERIFY2(!QString::fromUtf8(text.out).contains(QRegularExpression("network +(\\S+) = \\1,")), text.out.constData());
     }
 
     void overridesChangeTheTransform()
