@@ -14,6 +14,7 @@
 #include <QJsonObject>
 #include <QMimeData>
 #include <QPushButton>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <memory>
 
@@ -368,6 +369,68 @@ private Q_SLOTS:
         QVERIFY(app->currentModel().weights.contains("efficientnet_b1.pth"));
         QVERIFY(app->window()->statusText().contains("efficientnet_b1"));
         QCOMPARE(app->window()->offerText(), QString());
+    }
+
+    // Found by using the app: with efficientnet_b2 remembered in the settings, `--weights e2e_b0.pth FOLDER` offered
+    // "Switch to efficientnet_b0" and failed every file with "no model loaded". Weights given without a model are
+    // loaded as the network they are, as the console tool does.
+    void weightsGivenAtStartWinOverTheRememberedModel()
+    {
+        AppOptions o = options();
+        {
+            QSettings remembered(o.settingsFile, QSettings::IniFormat);
+            remembered.setValue("model", "efficientnet_b2");
+        }
+        o.model.clear();
+        o.files = {sample("cat.jpg"), sample("coffee.jpg")};
+        DesktopApp app(o);
+        QSignalSpy loaded(app.inference(), &InferenceController::modelLoaded);
+        QSignalSpy finished(app.inference(), &InferenceController::jobFinished);
+        app.window()->show();
+        app.start();
+        QVERIFY(loaded.wait(kLoadTimeoutMs));
+        QCOMPARE(app.currentModel().model, QString("efficientnet_b0"));
+        QCOMPARE(app.window()->offerText(), QString());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kClassifyTimeoutMs);
+        QCOMPARE(int(app.fileResults().size()), 2);
+        for (const FileResult& r : app.fileResults()) {
+            QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+            QCOMPARE(r.predictions.front().index, expectedFor(r.path).top1);
+        }
+    }
+
+    // Files opened while no model could load fail with "no model loaded"; when a model does load (here the offered
+    // switch), they are classified, rather than left failed with nothing to offer (found by using the app).
+    void filesThatFoundNoModelAreClassifiedWhenOneLoads()
+    {
+        AppOptions o = options();
+        o.model = "efficientnet_b2";   // asked for by name: the b0 checkpoint is offered as a switch, not loaded
+        o.files = {sample("cat.jpg"), sample("coffee.jpg")};
+        DesktopApp app(o);
+        QSignalSpy failed(app.inference(), &InferenceController::modelLoadFailed);
+        QSignalSpy loaded(app.inference(), &InferenceController::modelLoaded);
+        QSignalSpy finished(app.inference(), &InferenceController::jobFinished);
+        app.window()->show();
+        app.start();
+        QVERIFY(failed.wait(kLoadTimeoutMs));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kClassifyTimeoutMs);
+        QCOMPARE(int(app.fileResults().size()), 2);
+        QVERIFY2(app.fileResults().front().error.contains("no model loaded"), qPrintable(app.fileResults().front().error));
+        QVERIFY2(app.window()->offerText().contains("holds efficientnet_b0 weights"), qPrintable(app.window()->offerText()));
+        auto* accept = app.window()->findChild<QPushButton*>("offerButton");
+        QVERIFY(accept);
+        accept->click();
+        QVERIFY(loaded.wait(kLoadTimeoutMs));
+        QCOMPARE(app.currentModel().model, QString("efficientnet_b0"));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kClassifyTimeoutMs);
+        QCOMPARE(int(app.fileResults().size()), 2);
+        for (const FileResult& r : app.fileResults()) {
+            QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+            QCOMPARE(r.predictions.front().index, expectedFor(r.path).top1);
+        }
+        const auto* gallery = app.window()->galleryPanel();
+        QCOMPARE(gallery->count(), 2);
+        QVERIFY2(!gallery->summaryText().contains("failed"), qPrintable(gallery->summaryText()));
     }
 
     void failedLoadKeepsThePreviousModel_data()
