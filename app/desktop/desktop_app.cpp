@@ -306,7 +306,8 @@ void DesktopApp::updateStatus()
     s.device = model.device;
     s.precision = model.precision;
     s.classes = model.classes;
-    s.transform = model.transform.isEmpty() ? QString() : tr("Transform: %1").arg(model.transform) + "\n" +
+    s.transform = model.transform.isEmpty() ? QString() : tr("Weights: %1").arg(model.weights) + "\n" +
+                                                          tr("Transform: %1").arg(model.transform) + "\n" +
                                                           tr("Class names: %1").arg(model.labelsOrigin);
     if (m_haveTimes) {
         s.preprocessMs = m_lastTimes.preprocessMs;

@@ -180,8 +180,10 @@ bool ModelSession::refusedWhileTraining()
         return false;
     if (hasModel())
         showLoadedChoices();
-    m_window->showError(ui::ErrorTopic::Model, tr("Teach mode is training: the model, device and precision can be "
-                                                  "changed when it ends, or after Cancel."));
+    m_window->showError(ui::ErrorTopic::Model,
+                        tr("Teach mode is training: the model, device and precision can be changed when it ends, or "
+                           "after Cancel."),
+                        tr("Not while Teach mode is training."));
     return true;
 }
 
@@ -204,9 +206,13 @@ void ModelSession::onLoaded(const ModelInfo& info)
         withdrawDownloadOffer();
     }
     m_window->setWarningBanner(banner);
+    // The file's name, not its path (which may be a temporary folder's): the status bar cuts off what reaches its
+    // permanent widgets; the full description is in the model status's tooltip.
+    const QString weights = info.randomWeights || info.config.weights.isEmpty() ? info.weights
+                                                                                : QFileInfo(info.config.weights).fileName();
     m_window->statusBar()->showMessage(!info.randomWeights && !info.note.isEmpty()
                                            ? info.note
-                                           : tr("Loaded %1 on %2: %3").arg(info.name, info.device, info.weights),
+                                           : tr("Loaded %1 on %2: %3").arg(info.name, info.device, weights),
                                        kStatusMessageMs);
     m_settings->setValue("model", info.config.model);
     m_settings->setValue("device", info.config.device);
