@@ -67,6 +67,9 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     config.device = orDefault(options.device, m_settings->value("device"), "auto");
     config.precision = orDefault(options.precision, m_settings->value("precision"), "auto");
     config.weights = options.weights;
+    // Weights given without a model are loaded as the network they are (as the console tool does), not as the model
+    // the settings remember from an earlier run: --weights e2e_b0.pth with efficientnet_b2 remembered is b0.
+    config.modelIfItFits = !options.weights.isEmpty() && options.model.isEmpty();
     config.randomWeights = options.randomWeights;
     config.randomIfNoWeights = true;   // at start a demo that runs (with a banner) beats one that refuses
     config.labelsFile = options.labelsFile;
@@ -303,7 +306,8 @@ void DesktopApp::updateStatus()
     s.device = model.device;
     s.precision = model.precision;
     s.classes = model.classes;
-    s.transform = model.transform.isEmpty() ? QString() : tr("Transform: %1").arg(model.transform) + "\n" +
+    s.transform = model.transform.isEmpty() ? QString() : tr("Weights: %1").arg(model.weights) + "\n" +
+                                                          tr("Transform: %1").arg(model.transform) + "\n" +
                                                           tr("Class names: %1").arg(model.labelsOrigin);
     if (m_haveTimes) {
         s.preprocessMs = m_lastTimes.preprocessMs;

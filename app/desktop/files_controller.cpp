@@ -187,6 +187,15 @@ void FilesController::showEntry(int index)
 
 void FilesController::modelChanged(const QString& previousModel, const QString& newModel)
 {
+    if (previousModel.isEmpty() && !m_results.isEmpty()) {
+        // Classified before any model had loaded (one that failed at start): every answer is "no model loaded", so
+        // they are asked again now that there is a model.
+        if (!m_galleryPaths.isEmpty())
+            openFiles(m_galleryPaths);
+        else if (!m_pasted.isNull())
+            pasteImage(m_pasted);
+        return;
+    }
     if (previousModel.isEmpty() || m_live)
         return;   // the first model, or live frames that follow the new model by themselves
     ui::GalleryPanel* gallery = m_window->galleryPanel();

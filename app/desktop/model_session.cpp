@@ -4,6 +4,7 @@
 #include <QRegularExpression>
 #include <QStatusBar>
 
+#include "desktop_app.h"
 #include "efficientnet/ui/main_window.h"
 
 namespace efficientnet::desktop {
@@ -77,6 +78,14 @@ void ModelSession::chooseModel(const QString& model)
     config.weights.clear();   // the old model's checkpoint cannot fit; look for the new one's
     config.randomWeights = false;
     config.randomIfNoWeights = false;   // one rule: a chosen model without weights is offered, never silently random
+    // Checked here, not by a load: a load request stops a running folder (it would wait behind it), and a model that
+    // cannot load replaces nothing, so the run goes on (found by hand: b2 chosen at 11% of a folder cancelled it,
+    // though b1 stayed in use).
+    if (findWeightsFor(model).isEmpty()) {
+        clearOutcome();
+        offerMissingWeights(config);
+        return;
+    }
     load(config);
 }
 
@@ -171,8 +180,10 @@ bool ModelSession::refusedWhileTraining()
         return false;
     if (hasModel())
         showLoadedChoices();
-    m_window->showError(ui::ErrorTopic::Model, tr("Teach mode is training: the model, device and precision can be "
-                                                  "changed when it ends, or after Cancel."));
+    m_window->showError(ui::ErrorTopic::Model,
+                        tr("Teach mode is training: the model, device and precision can be changed when it ends, or "
+                           "after Cancel."),
+                        tr("Not while Teach mode is training."));
     return true;
 }
 
@@ -195,9 +206,13 @@ void ModelSession::onLoaded(const ModelInfo& info)
         withdrawDownloadOffer();
     }
     m_window->setWarningBanner(banner);
+    // The file's name, not its path (which may be a temporary folder's): the status bar cuts off what reaches its
+    // permanent widgets; the full description is in the model status's tooltip.
+    const QString weights = info.randomWeights || info.config.weights.isEmpty() ? info.weights
+                                                                                : QFileInfo(info.config.weights).fileName();
     m_window->statusBar()->showMessage(!info.randomWeights && !info.note.isEmpty()
                                            ? info.note
-                                           : tr("Loaded %1 on %2: %3").arg(info.name, info.device, info.weights),
+                                           : tr("Loaded %1 on %2: %3").arg(info.name, info.device, weights),
                                        kStatusMessageMs);
     m_settings->setValue("model", info.config.model);
     m_settings->setValue("device", info.config.device);
@@ -227,19 +242,28 @@ void ModelSession::onFailed(const QString& error, const ModelConfig& config)
         m_mismatchWeights.clear();
         return;
     }
-    if (m_weightsMissing) {
+    if (m_weightsMissing) {   // removed from the cache since chooseModel looked
         m_weightsMissing = false;
-        QString why;
-        const bool offered = offerDownload(config.model, &why);
-        ModelConfig random = config;
-        random.randomWeights = true;
-        offer(Offer::RandomWeights,
-              tr("No weights for %1 are cached. %2 %3").arg(config.model, kept,
-                                                            howToGetWeights(config.model, offered, why)),
-              tr("Try %1 on random weights").arg(config.model), random);
+        offerMissingWeights(config);
         return;
     }
     m_window->showError(ui::ErrorTopic::Model, tr("Could not load %1: %2 %3").arg(config.model, windowMessage(error), kept));
+}
+
+// The model in use stays (the choosers show it); the download and random weights are offered for `config`'s model.
+void ModelSession::offerMissingWeights(const ModelConfig& config)
+{
+    const QString name = m_model.name.isEmpty() ? m_model.model : m_model.name;
+    const QString kept = hasModel() ? tr("Still using %1.").arg(name) : tr("No model is loaded.");
+    if (hasModel())
+        showLoadedChoices();
+    QString why;
+    const bool offered = offerDownload(config.model, &why);
+    ModelConfig random = config;
+    random.randomWeights = true;
+    offer(Offer::RandomWeights,
+          tr("No weights for %1 are cached. %2 %3").arg(config.model, kept, howToGetWeights(config.model, offered, why)),
+          tr("Try %1 on random weights").arg(config.model), random);
 }
 
 // Shows the registry's download for `model` in the download bar; false (and the bar empty) when there is none.

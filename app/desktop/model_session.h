@@ -55,6 +55,7 @@ private:
     void load(const ModelConfig& config);
     void onLoaded(const ModelInfo& info);
     void onFailed(const QString& error, const ModelConfig& config);
+    void offerMissingWeights(const ModelConfig& config);
     bool offerDownload(const QString& model, QString* why = nullptr);
     void withdrawDownloadOffer();
     QString howToGetWeights(const QString& model, bool offered, const QString& why) const;

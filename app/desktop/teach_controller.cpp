@@ -339,6 +339,15 @@ void TeachController::setLiveRunning(bool running)
     m_panel->setCaptureAvailable(running);
     if (!running)
         setCapturing(false);
+    if (isTraining())
+        showTrainingBusy();
+}
+
+void TeachController::showTrainingBusy()
+{
+    // The inference thread trains: live frames wait (the newest only) and are classified again when it ends. Said
+    // only while live mode runs: without it there are no frames to speak of.
+    m_window->setBusy(m_liveRunning ? tr("Training: live frames are not classified until it ends") : tr("Training…"));
 }
 
 void TeachController::setCapturing(bool held)
@@ -429,8 +438,7 @@ bool TeachController::train(int epochs, const QString& scope)
     m_panel->plot()->setEpochs(epochs);
     m_panel->setProgress(tr("Reading the examples…"), 0, 1);
     show(tr("Training from %1 on %2 classes…").arg(modelName()).arg(m_classes.size()), false);
-    // The inference thread trains: live frames wait (the newest only) and are classified again when it ends.
-    m_window->setBusy(tr("Training: live frames are not classified until it ends"));
+    showTrainingBusy();
     m_inference->train(request);
     Q_EMIT trainingStarted();
     return true;

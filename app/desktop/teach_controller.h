@@ -85,6 +85,7 @@ Q_SIGNALS:
     void trainingFinished(bool used, const QString& message);
 
 private:
+    void showTrainingBusy();   // the status bar's words while training, live mode or not
     bool ensureFolder();
     void show(const QString& text, bool error);
     bool fail(const QString& text) { show(text, true); return false; }

@@ -194,6 +194,7 @@ MainWindow::MainWindow(QWidget* parent)
     // message, which Qt cuts off where the first permanent widget starts: "Training from efficientnTraining: live
     // frames …", two messages run together. The busy bar stays permanent: work goes on under any message.
     m_busyText->setObjectName("busyText");
+    m_statusModel->setObjectName("statusModel");
     statusBar()->addWidget(m_busyText);
     statusBar()->addPermanentWidget(m_busy);
     statusBar()->addPermanentWidget(m_statusModel);
@@ -680,13 +681,13 @@ void MainWindow::setWarningBanner(const QString& text)
     m_warning->setVisible(!text.isEmpty());
 }
 
-void MainWindow::showError(ErrorTopic topic, const QString& text)
+void MainWindow::showError(ErrorTopic topic, const QString& text, const QString& brief)
 {
     m_errors[topic] = text;
     m_errorOrder.removeAll(topic);
     m_errorOrder.push_back(topic);
     refreshError();
-    statusBar()->showMessage(text, kStatusMessageMs);
+    statusBar()->showMessage(brief.isEmpty() ? text : brief, kStatusMessageMs);
 }
 
 void MainWindow::clearError(ErrorTopic topic)

@@ -29,7 +29,7 @@ struct StatusInfo {
     QString device;
     QString precision;
     int classes = 0;           // 0: not shown
-    QString transform;         // the eval transform in use and where it comes from (the model label's tooltip)
+    QString transform;         // the model label's tooltip: the weights, the eval transform and where each comes from
     double preprocessMs = -1;
     double inferenceMs = -1;
     bool live = false;
@@ -75,7 +75,9 @@ public:
     void setStatus(const StatusInfo& status);
     // A persistent warning above the image (random weights); empty hides it.
     void setWarningBanner(const QString& text);
-    void showError(ErrorTopic topic, const QString& text);
+    // `brief`, when given, is what the status bar repeats: it ends where the first permanent widget starts, so a long
+    // error (in full in the error bar) would be cut off there.
+    void showError(ErrorTopic topic, const QString& text, const QString& brief = {});
     void clearError(ErrorTopic topic);
     void clearError();   // every topic (Dismiss)
     // An offer under the banners: text and one button ("Switch to efficientnet_b3"); empty text hides it.
