@@ -590,6 +590,27 @@ private Q_SLOTS:
                  qPrintable(app->window()->statusBar()->currentMessage()));
     }
 
+    // Found by hand: with the Teach panel open the predictions were squeezed until the label and the percentage took
+    // all their width, and every bar was the same 4-pixel stub (58.9 % looked like 1.1 %). The bars keep their room.
+    void predictionBarsKeepTheirRoomBesideTheTeachPanel()
+    {
+        auto app = teachingApp();
+        QVERIFY(app);
+        app->window()->resize(1100, 720);   // the window the bars collapsed in (1,100 px wide)
+        app->window()->showTeach(true);
+        QSignalSpy shown(app.get(), &DesktopApp::fileShown);
+        app->openFiles({sample("cat.jpg")});
+        QVERIFY(shown.wait(kClassifyTimeoutMs));
+        QCoreApplication::processEvents();   // the layout at this size
+        const auto* panel = app->window()->predictionsPanel();
+        QVERIFY(panel->visibleRows() >= 2);
+        const int top = panel->barPixels(0), second = panel->barPixels(1);
+        QVERIFY2(top >= 50, qPrintable(QString("the top-1's bar is %1 px at a panel width of %2").arg(top).arg(panel->width())));
+        // The others in proportion to it, to the pixel.
+        QVERIFY2(qAbs(second - qMax(4, top * panel->barPermille(1) / 1000)) <= 1,
+                 qPrintable(QString("bars %1 and %2 px, permille %3").arg(top).arg(second).arg(panel->barPermille(1))));
+    }
+
     // Found by hand: at training start the status bar ran two messages together: "Training from efficientnet_b0 on 3
     // classes…", cut off where the busy text "Training: live frames are not classified until it ends" began.
     void trainingShowsOneStatusMessageAtATime()

@@ -15,8 +15,11 @@ constexpr int kBarScale = 1000;          // per mille of the longest bar
 constexpr int kMinBarPixels = 4;         // a class with almost nothing still shows that it is there
 constexpr double kSmallestShown = 0.001; // below 0.1 % the number says "< 0.1 %"
 constexpr int kRowSpacing = 6;
-constexpr int kLabelColumnMin = 120;
+constexpr int kLabelColumnMin = 80;      // labels are elided to fit; the bar keeps its share (kBarSpaceMin)
 constexpr int kLabelColumnMax = 260;
+// The bars' own room: found by using the app, the Teach panel left the predictions so narrow that the label and the
+// percentage took all of it, and 58.9 % and 1.1 % were the same 4-pixel stub.
+constexpr int kBarSpaceMin = 60;
 constexpr qreal kStaleOpacity = 0.45;
 
 } // namespace
@@ -48,7 +51,17 @@ public:
         return static_cast<int>(std::lround(m_rows[row].probability / m_rows.front().probability * kBarScale));
     }
     QSize sizeHint() const override { return {320, rowHeight() * int(m_rows.size())}; }
-    QSize minimumSizeHint() const override { return {200, rowHeight() * int(m_rows.size())}; }
+    QSize minimumSizeHint() const override
+    {
+        return {kLabelColumnMin + kRowSpacing + kBarSpaceMin + percentWidth(), rowHeight() * int(m_rows.size())};
+    }
+    // The painted length of a row's bar at the present width.
+    int barPixels(int row) const
+    {
+        if (row < 0 || row >= m_rows.size())
+            return 0;
+        return std::max(kMinBarPixels, columns().barSpace * permille(row) / kBarScale);
+    }
 
 protected:
     void paintEvent(QPaintEvent*) override
@@ -57,11 +70,9 @@ protected:
         painter.setRenderHint(QPainter::Antialiasing);
         if (m_stale)
             painter.setOpacity(kStaleOpacity);
-        const QFontMetrics metrics = fontMetrics();
-        const int percentWidth = metrics.horizontalAdvance(QStringLiteral("< 100.0 %")) + kRowSpacing;
-        const int labelWidth = std::clamp(width() * 2 / 5, kLabelColumnMin, kLabelColumnMax);
-        const int barLeft = labelWidth + kRowSpacing;
-        const int barSpace = std::max(kMinBarPixels, width() - barLeft - percentWidth);
+        const Columns column = columns();
+        const int labelWidth = column.labelWidth, barLeft = column.barLeft;
+        const int percent = percentWidth();
         const QColor bar = palette().color(QPalette::Highlight);
         for (int i = 0; i < m_rows.size(); ++i) {
             const PredictionRow& r = m_rows[i];
@@ -73,19 +84,33 @@ protected:
             const QRect labelRect(0, top, labelWidth, rowHeight());
             painter.drawText(labelRect, Qt::AlignVCenter | Qt::AlignLeft,
                              painter.fontMetrics().elidedText(r.label, Qt::ElideRight, labelWidth));
-            const int length = std::max(kMinBarPixels, barSpace * permille(i) / kBarScale);
+            const int length = barPixels(i);
             const QRectF barRect(barLeft, top + rowHeight() * 0.2, length, rowHeight() * 0.6);
             painter.setPen(Qt::NoPen);
             painter.setBrush(i == 0 ? bar : bar.lighter(130));
             painter.drawRoundedRect(barRect, 3, 3);
             painter.setPen(palette().color(QPalette::WindowText));
-            painter.drawText(QRect(width() - percentWidth, top, percentWidth, rowHeight()),
+            painter.drawText(QRect(width() - percent, top, percent, rowHeight()),
                              Qt::AlignVCenter | Qt::AlignRight, formatPercent(r.probability));
         }
     }
 
 private:
     int rowHeight() const { return fontMetrics().height() + kRowSpacing; }
+    int percentWidth() const { return fontMetrics().horizontalAdvance(QStringLiteral("< 100.0 %")) + kRowSpacing; }
+    struct Columns {
+        int labelWidth;
+        int barLeft;
+        int barSpace;
+    };
+    // Two fifths for the label, within its bounds, but never so much that the bars get less than kBarSpaceMin.
+    Columns columns() const
+    {
+        const int room = width() - percentWidth() - kRowSpacing;
+        const int labelWidth = std::clamp(std::min(width() * 2 / 5, room - kBarSpaceMin), kLabelColumnMin, kLabelColumnMax);
+        const int barLeft = labelWidth + kRowSpacing;
+        return {labelWidth, barLeft, std::max(kMinBarPixels, width() - barLeft - percentWidth())};
+    }
 
     QVector<PredictionRow> m_rows;
     bool m_stale = false;
@@ -162,6 +187,7 @@ QString PredictionsPanel::percentText(int row) const
     return row < visibleRows() ? formatPercent(m_predictions[row].probability) : QString();
 }
 int PredictionsPanel::barPermille(int row) const { return row < visibleRows() ? m_bars->permille(row) : 0; }
+int PredictionsPanel::barPixels(int row) const { return row < visibleRows() ? m_bars->barPixels(row) : 0; }
 QString PredictionsPanel::staleText() const { return m_stale->isVisibleTo(this) ? m_stale->text() : QString(); }
 bool PredictionsPanel::rowIsEmphasised(int row) const { return row == 0 && visibleRows() > 0; }
 

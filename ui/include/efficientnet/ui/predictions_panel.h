@@ -44,6 +44,7 @@ public:
     QString labelText(int row) const;
     QString percentText(int row) const;
     int barPermille(int row) const;   // the bar's length, per mille of the longest (the top-1's)
+    int barPixels(int row) const;     // the bar's painted length at the panel's present width
     QString staleText() const;        // empty when current
     bool rowIsEmphasised(int row) const;
 
