@@ -590,6 +590,42 @@ private Q_SLOTS:
                  qPrintable(app->window()->statusBar()->currentMessage()));
     }
 
+    // Found by hand: pressing Train left the keyboard focus in the toolbar's camera box (the pressed button is disabled
+    // and Qt moved the focus on), and the epoch line wrapped only with a validation accuracy, moving the plot each epoch.
+    void trainingKeepsTheFocusAndTheLayoutInThePanel()
+    {
+        auto app = teachingApp();
+        QVERIFY(app);
+        app->window()->showTeach(true);
+        app->window()->show();
+        app->window()->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(app->window()));
+        teachShapes(app.get());
+        TeachPanel* panel = app->window()->teachPanel();
+        panel->setEpochs(2);
+        auto* train = panel->findChild<QPushButton*>("teachTrain");
+        QVERIFY(train && train->isEnabled());
+        train->setFocus();
+        QVERIFY(train->hasFocus());
+        QSignalSpy finished(app->teach(), &TeachController::trainingFinished);
+        QTest::keyClick(train, Qt::Key_Space);   // pressed from the keyboard, as a user tabbing to it does
+        QVERIFY(app->teach()->isTraining());
+        const QWidget* focused = QApplication::focusWidget();
+        QVERIFY2(focused && focused->objectName() == "teachCancel",
+                 qPrintable(focused ? focused->objectName() + " (" + focused->metaObject()->className() + ")" : "nothing"));
+        QVERIFY(finished.wait(kTrainTimeoutMs));
+        QCOMPARE(QApplication::focusWidget(), static_cast<QWidget*>(train));   // back on Train when Cancel goes
+
+        auto* line = panel->findChild<QLabel*>("teachProgressText");
+        QVERIFY(line);
+        panel->setProgress("Epoch 3 of 10: loss 0.412", 3, 10);
+        QCoreApplication::processEvents();
+        const int height = line->height();
+        panel->setProgress("Epoch 3 of 10: loss 0.412, validation accuracy 50%", 3, 10);
+        QCoreApplication::processEvents();
+        QCOMPARE(line->height(), height);
+    }
+
     // Found by hand: with the Teach panel open the predictions were squeezed until the label and the percentage took
     // all their width, and every bar was the same 4-pixel stub (58.9 % looked like 1.1 %). The bars keep their room.
     void predictionBarsKeepTheirRoomBesideTheTeachPanel()
