@@ -119,8 +119,9 @@ void printTimings(std::size_t files, double loadSeconds, const BatchTimes& spent
     // With several batches classified at once, their times overlap: the sums can exceed the wall time.
     if (spent.inFlight > 1)
         line += format(", up to %zu at a time (the times below are sums over the batches)", spent.inFlight);
-    line += format(": waiting for decoded files %.2f s, classifying %.2f s; writing results %.2f s; per batch: %s",
-                   spent.waitingSeconds, spent.classifyingSeconds, spent.handingOnSeconds, stages.c_str());
+    line += format(": waiting for decoded files %.2f s, classifying %.2f s; writing results %.2f s; per batch: ",
+                   spent.waitingSeconds, spent.classifyingSeconds, spent.handingOnSeconds);
+    line += stages;   // appended, not formatted: five stages would overrun format's buffer and be cut off silently
     std::fprintf(stderr, "%s\n", line.c_str());
     // The average hides one-time costs (the first batch at each size captures a CUDA graph): the spread shows them.
     if (spent.forwardMs.size() > 1) {
