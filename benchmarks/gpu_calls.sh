@@ -13,8 +13,12 @@
 #                                         # convs on cuBLAS and on cuDNN; gpu_folder.sh AB=1 QUICK=1; test_cuda
 #   MODELS="efficientnet_b0 ..." bash benchmarks/gpu_calls.sh all   # ... and after the tests, those models' 1x1 convs
 #                                         # on cuBLAS and on cuDNN (compare below)
-#   MODELS="..." bash benchmarks/gpu_calls.sh engine   # one call on a fresh machine: bench + test_cuda built; test_cuda;
-#                                         # the 1x1 comparison at batch 1, 16, 256
+#   MODELS="..." bash benchmarks/gpu_calls.sh engine   # one call on a fresh machine: bench + test_cuda built; the
+#                                         # default form against each of COMPARE's (default: the 1x1 convs on cuDNN) at
+#                                         # BATCHES (1,16,256); then test_cuda (TESTS: only the checks named like it)
+#   COMPARE=EFFICIENTNET_GATE_PASS=1 BATCHES=1,256 TESTS=Gate bash benchmarks/gpu_calls.sh engine   # the SE's gate in
+#                                         # the projection's weights against a pass of its own (+ would join variables
+#                                         # of one form: VAR=1+VAR2=1); test_cuda's checks named like "Gate"
 # Each writes under $OUT (logs packed by gpu_desktop.sh) and prints a summary.
 set -uo pipefail
 out=${OUT:-/tmp/out}
@@ -29,14 +33,14 @@ environment() {   # gpu_desktop.sh's environment (its export lines), for the pro
   prefix=$deps/debian opencv=$deps/opencv
   eval "$(sed -n '/^export /p' benchmarks/gpu_desktop.sh)"
 }
-compare() {   # SETTING BATCHES models...: efficientnet-bench fp16 tensors, the default against SETTING (an environment
-              # variable=value that gives the other form), alternated twice
+compare() {   # SETTING BATCHES models...: efficientnet-bench fp16 tensors, the default against SETTING (environment
+              # variable=value settings, joined by +, that give the other form), alternated twice
   local setting=$1 batches=$2 model round form
   shift 2
   for model in "$@"; do
     for round in 1 2; do
       for form in default "$setting"; do
-        echo "$model fp16, $form: $(env $([ "$form" = default ] || echo "$form") build-gpu/app/bench/efficientnet-bench \
+        echo "$model fp16, $form: $(env $([ "$form" = default ] || echo "$form" | tr + ' ') build-gpu/app/bench/efficientnet-bench \
           --model "$model" --device cuda --precision fp16 --batches "$batches" --iterations 100 --warmup 20 \
           --only tensors 2>&1 | grep '^tensor' | awk '{print "batch", $(NF-4), $(NF-3), "ms", $(NF-1), "img/s;"}' | tr '\n' ' ')"
       done
@@ -105,14 +109,17 @@ case ${1:-} in
     echo "test_cuda rc $? at $SECONDS s"
     grep -E "FAIL|passed" "$out/test_cuda.log" | cut -c1-300 | tail -10
     ;;
-  engine)   # one call on a fresh machine: deps, bench + test_cuda; test_cuda, then the 1x1 comparison for MODELS
+  engine)   # one call on a fresh machine: deps, bench + test_cuda; each COMPARE form against the default for MODELS,
+            # then test_cuda in the time left
     stage build STAGES="deps build" TARGETS="efficientnet-bench test_cuda"
     echo "built at $SECONDS s"
     environment
-    timeout $((440 - SECONDS)) stdbuf -oL build-gpu/tests/test_cuda > "$out/test_cuda.log" 2>&1
+    for setting in ${COMPARE:-EFFICIENTNET_POINTWISE=cudnn}; do
+      compare "$setting" "${BATCHES:-1,16,256}" ${MODELS:-efficientnet_b0}
+    done
+    timeout $((585 - SECONDS)) stdbuf -oL build-gpu/tests/test_cuda ${TESTS:-} > "$out/test_cuda.log" 2>&1
     echo "test_cuda rc $? at $SECONDS s"
     grep -E "FAIL|passed" "$out/test_cuda.log" | cut -c1-300 | tail -10
-    compare EFFICIENTNET_POINTWISE=cudnn 1,16,256 ${MODELS:-efficientnet_b0}
     ;;
   *) echo "usage: $0 first|tests|folder|all|ab|engine" >&2; exit 2 ;;
 esac

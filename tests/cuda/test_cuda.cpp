@@ -771,55 +771,106 @@ void fusedDepthwiseMatchesComposition()
 #endif
 }
 
-#ifdef EFFICIENTNET_WITH_CUDA
-// EFFICIENTNET_UNFUSED_DW, read when a model is prepared for inference.
-void setUnfusedDepthwise(bool unfused)
-{
-#ifdef _WIN32
-    _putenv_s("EFFICIENTNET_UNFUSED_DW", unfused ? "1" : "");
-#else
-    if (unfused)
-        setenv("EFFICIENTNET_UNFUSED_DW", "1", 1);
-    else
-        unsetenv("EFFICIENTNET_UNFUSED_DW");
-#endif
-}
-#endif
-
-// The whole network with the fused depthwise + squeeze (the default on CUDA) against the same weights with
-// EFFICIENTNET_UNFUSED_DW=1 (cuDNN's depthwise, the epilogue, the SE's own mean): the same logits within fp16
-// rounding, at batch 1 and 5, B0 with torchvision's padding and with TensorFlow SAME (timm's tf_ weights).
-void fusedDepthwiseNetworkMatchesUnfused()
+// The projection's weights with the gate folded in (cuda/fused_ops.h gatedPointwiseWeights) equal the product
+// computed in fp32 and rounded once to the weights' type, bit for bit, and a batched GEMM by them equals the 1x1
+// conv of the gated input in fp32.
+void gatedWeightsMatchComposition()
 {
 #ifdef EFFICIENTNET_WITH_CUDA
     const torch::Device device(torch::kCUDA, 0);
-    torch::NoGradGuard noGrad;
-    for (const auto padding : {Padding::Symmetric, Padding::TfSame}) {
-        const auto base = calibratedModel("efficientnet_b0", 224, padding);
-        const auto prepared = [&](bool fused) {
-            EfficientNet model(base->options());
-            loadStateDict(model, stateDict(base), "(copy)");
-            setUnfusedDepthwise(!fused);
-            model->prepareForInference(device, torch::kHalf, /*channelsLast=*/true);
-            setUnfusedDepthwise(false);
-            return model;
-        };
-        auto fused = prepared(true);
-        auto unfused = prepared(false);
-        for (const int64_t batch : {1, 5}) {
-            const auto images = torch::randn({batch, 3, 224, 224}).to(device, torch::kHalf);
-            const auto a = fused->forward(images).to(torch::kFloat);
-            const auto b = unfused->forward(images).to(torch::kFloat);
-            const double error = relativeError(a, b);
-            const double agreement = top1Agreement(a, b);   // NaN: no sample with a clear top-1
-            // error > 0: the two forms did run different kernels (the fused one rounds once less; on an H200 the
-            // error was 0.0043-0.0047), so this compares something.
-            check(error > 0 && error < 1e-2 && (std::isnan(agreement) || agreement == 1.0),
-                  std::string("B0 ") + (padding == Padding::TfSame ? "TF SAME" : "symmetric") + " fp16 batch " +
-                      std::to_string(batch) + ": fused depthwise logits = unfused, relative error " +
-                      std::to_string(error) + " in (0, 0.01), same top-1");
-        }
+    for (const auto type : {torch::kHalf, torch::kBFloat16, torch::kFloat}) {
+        torch::manual_seed(17);
+        const int64_t n = 5, in = 36, out = 20, h = 9, w = 7;
+        const auto weight = torch::randn({out, in}).to(device, type);
+        const auto gate = torch::rand({n, in}).to(device);
+        const auto gated = cuda::gatedPointwiseWeights(weight, gate);
+        const auto expected = (weight.to(torch::kFloat).unsqueeze(0) * gate.unsqueeze(1)).to(type);
+        const std::string name = c10::toString(type);
+        check(gated.sizes() == expected.sizes() && torch::equal(gated, expected),
+              "gated projection weights = weight * gate rounded once, " + name);
+        const auto x = torch::randn({n, in, h, w}).to(device, type).contiguous(torch::MemoryFormat::ChannelsLast);
+        const auto rows = x.permute({0, 2, 3, 1}).reshape({n, h * w, in});
+        const auto y = at::bmm(rows, gated.transpose(1, 2)).view({n, h, w, out}).permute({0, 3, 1, 2});
+        const auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat); };
+        const auto reference = torch::conv2d(cpu(x) * cpu(gate).view({n, in, 1, 1}), cpu(weight).view({out, in, 1, 1}));
+        const double error = relativeError(cpu(y), reference);
+        const double tolerance = type == torch::kFloat ? 1e-5 : type == torch::kHalf ? 1e-2 : 2e-2;
+        check(error < tolerance, "GEMM by the gated weights = conv1x1(x * gate), " + name + ": relative error " +
+                                     std::to_string(error) + " < " + std::to_string(tolerance));
     }
+#endif
+}
+
+#ifdef EFFICIENTNET_WITH_CUDA
+// The variables that switch a CUDA form off (model.cpp), read when a model is prepared for inference.
+void setEnvironment(const char* name, bool on, const char* value = "1")
+{
+#ifdef _WIN32
+    _putenv_s(name, on ? value : "");
+#else
+    if (on)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+#endif
+}
+
+// The whole network in its default CUDA form against the same weights with the given forms switched off
+// (`settings`: environment variables set to 1): the same logits within fp16 rounding at each batch size, and the
+// same top-1. The error must be above 0 too: the two forms did run different kernels, so this compares something.
+void defaultFormMatches(const std::string& variant, int size, Padding padding, const std::vector<const char*>& settings,
+                        const std::vector<int64_t>& batches, const std::string& what)
+{
+    const torch::Device device(torch::kCUDA, 0);
+    torch::NoGradGuard noGrad;
+    const auto base = calibratedModel(variant, size, padding);
+    const auto prepared = [&](bool switchedOff) {
+        EfficientNet model(base->options());
+        loadStateDict(model, stateDict(base), "(copy)");
+        for (const char* name : settings)
+            setEnvironment(name, switchedOff);
+        model->prepareForInference(device, torch::kHalf, /*channelsLast=*/true);
+        for (const char* name : settings)
+            setEnvironment(name, false);
+        return model;
+    };
+    auto fused = prepared(false);
+    auto unfused = prepared(true);
+    for (const int64_t batch : batches) {
+        const auto images = torch::randn({batch, 3, size, size}).to(device, torch::kHalf);
+        const auto a = fused->forward(images).to(torch::kFloat);
+        const auto b = unfused->forward(images).to(torch::kFloat);
+        const double error = relativeError(a, b);
+        const double agreement = top1Agreement(a, b);   // NaN: no sample with a clear top-1
+        check(error > 0 && error < 1e-2 && (std::isnan(agreement) || agreement == 1.0),
+              variant + (padding == Padding::TfSame ? " TF SAME" : " symmetric") + " fp16 batch " +
+                  std::to_string(batch) + ": " + what + ", relative error " + std::to_string(error) +
+                  " in (0, 0.01), same top-1");
+    }
+}
+#endif
+
+// The whole network with the fused depthwise + squeeze (the default on CUDA below batch 32) against the same weights
+// with EFFICIENTNET_UNFUSED_DW=1 (cuDNN's depthwise, the epilogue, the SE's own mean), at batch 1 and 5, B0 with
+// torchvision's padding and with TensorFlow SAME (timm's tf_ weights). On an H200 the error was 0.0043-0.0047.
+void fusedDepthwiseNetworkMatchesUnfused()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    for (const auto padding : {Padding::Symmetric, Padding::TfSame})
+        defaultFormMatches("efficientnet_b0", 224, padding, {"EFFICIENTNET_UNFUSED_DW"}, {1, 5},
+                           "fused depthwise logits = unfused");
+#endif
+}
+
+// The SE's gate in the projection's weights (ConvNormActivation::forwardGated, B0's blocks down to 14x14) against
+// EFFICIENTNET_GATE_PASS=1 (the gate as a pass of its own over the depthwise output): B0 at batch 1 (the sums from
+// the fused depthwise kernel) and 40 (cuDNN's depthwise, ATen's sums), B3 with TensorFlow SAME at batch 33.
+void gateInProjectionMatchesGatePass()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    const std::vector<const char*> passes{"EFFICIENTNET_GATE_PASS"};
+    defaultFormMatches("efficientnet_b0", 224, Padding::Symmetric, passes, {1, 40}, "gate in the projection = gate pass");
+    defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, passes, {33}, "gate in the projection = gate pass");
 #endif
 }
 
@@ -987,6 +1038,8 @@ int main(int argc, char** argv)
         {"fusedSqueezeExcitationMatchesComposition", fusedSqueezeExcitationMatchesComposition},
         {"fusedDepthwiseMatchesComposition", fusedDepthwiseMatchesComposition},
         {"fusedDepthwiseNetworkMatchesUnfused", fusedDepthwiseNetworkMatchesUnfused},
+        {"gatedWeightsMatchComposition", gatedWeightsMatchComposition},
+        {"gateInProjectionMatchesGatePass", gateInProjectionMatchesGatePass},
         {"trainingStepInHalfPrecisionFollowsFloat", trainingStepInHalfPrecisionFollowsFloat},
         {"multiTensorAdamWMatchesLibTorchAdamW", multiTensorAdamWMatchesLibTorchAdamW},
         {"memoryEfficientSwishSavesMemory", memoryEfficientSwishSavesMemory},

@@ -60,10 +60,16 @@ public:
     // Keeps folded() on `device` in `dtype`; forward then runs one conv with bias.
     // fusedDepthwise: on CUDA, a depthwise conv may take the hand-written form with the SE's squeeze (forwardSqueezing).
     void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast, bool fusedDepthwise = true);
-    // CUDA inference, a depthwise conv: the conv, bias and SiLU in one hand-written kernel that also sums its output
-    // per sample and channel for the squeeze-and-excitation after it (into *partialSums when given; see
-    // cuda/fused_ops.h). Undefined when this conv has no such form here (the caller then runs forward()).
+    // CUDA inference, a depthwise conv below batch 32 (B0/B1): the conv, bias and SiLU in one hand-written kernel that
+    // also sums its output per sample and channel for the squeeze-and-excitation after it (into *partialSums when
+    // given; see cuda/fused_ops.h). Undefined when this conv has no such form here (the caller then runs forward()).
     torch::Tensor forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums);
+    // CUDA inference, a 1x1 projection after a squeeze-and-excitation: whether it should take the SE's gate into its
+    // weights (forwardGated) for input x, rather than have x gated in a pass of its own first.
+    bool takesGate(const torch::Tensor& x) const;
+    // forwardAdding(x * gate, residual), as one batched GEMM of x by the weights scaled per sample by the gate
+    // [N, in] fp32: the gated x is never written.
+    torch::Tensor forwardGated(const torch::Tensor& x, const torch::Tensor& gate, const torch::Tensor& residual);
 
 private:
     torch::nn::Conv2d m_conv{nullptr};
@@ -75,6 +81,8 @@ private:
     torch::Tensor m_depthwiseBias;   // folded bias in fp32. Undefined: no fused form (or EFFICIENTNET_UNFUSED_DW=1)
     torch::Tensor m_pointwiseRows;   // CUDA 1x1 conv as a cuBLAS GEMM at small batches: the folded weight as
                                      // [in, out], a transposed view. Undefined: cuDNN's (EFFICIENTNET_POINTWISE=cudnn)
+    torch::Tensor m_gatedWeight;     // CUDA 1x1 conv: the folded weight [out, in] for forwardGated. Undefined: none
+                                     // (or EFFICIENTNET_GATE_PASS=1: the gate as a pass of its own)
     bool m_mkldnn = false;       // CPU fp32: folded weight prepacked for oneDNN (what TorchScript's
                                  // optimize_for_inference does), activations converted around each conv
     bool m_activation;
@@ -93,8 +101,10 @@ public:
     void prepareFusedGate(const torch::Device& device);
     // The fused gate can take the squeeze from the depthwise conv before it (ConvNormActivation::forwardSqueezing).
     bool gatesFromSums() const { return m_w1.defined(); }
-    // x *= the gate computed from partialSums, x's per-sample, per-channel sums as forwardSqueezing gives them.
-    torch::Tensor gateFromSums(torch::Tensor x, const torch::Tensor& partialSums);
+    // The gate [N, C] fp32 computed from partialSums, sums over `pixels` per sample and channel as forwardSqueezing
+    // gives them; then x *= gate, unless the projection after takes the gate (ConvNormActivation::forwardGated).
+    torch::Tensor gateFromSums(const torch::Tensor& partialSums, int64_t pixels);
+    void applyGate(torch::Tensor& x, const torch::Tensor& gate);
     const torch::nn::Conv2d& fc1() const { return m_fc1; }
     const torch::nn::Conv2d& fc2() const { return m_fc2; }
 
@@ -118,8 +128,9 @@ public:
 
 private:
     // CUDA inference: the depthwise conv and the squeeze-excitation after it as ConvNormActivation::forwardSqueezing
-    // and SqueezeExcitation::gateFromSums; false (h untouched) where that form does not apply.
-    bool depthwiseAndGate(torch::Tensor& h);
+    // and SqueezeExcitation::gateFromSums; false (h untouched) where that form does not apply. The gate is applied to
+    // h, or left in *gate for the projection to take (ConvNormActivation::takesGate).
+    bool depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate);
 
     torch::nn::Sequential m_block{nullptr};
     bool m_residual;

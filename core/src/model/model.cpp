@@ -39,6 +39,14 @@ constexpr int64_t kFusedDepthwiseBelowBatch = 32;
 constexpr int64_t kPointwiseGemmBelowBatch = 32;
 bool fusedDepthwisePays(const std::string& variant) { return variant == "efficientnet_b0" || variant == "efficientnet_b1"; }
 
+// An environment variable that switches a CUDA form off for measuring against it (BENCHMARKS.md), read when a model
+// is prepared for inference.
+[[maybe_unused]] bool setTo(const char* name, const std::string& value)
+{
+    const char* set = std::getenv(name);
+    return set && value == set;
+}
+
 // TensorFlow SAME: output = ceil(in / stride); the padding that needs, split with the extra pixel at the end.
 std::pair<int64_t, int64_t> samePadding(int64_t in, int64_t kernel, int64_t stride)
 {
@@ -130,7 +138,7 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
 torch::Tensor ConvNormActivationImpl::forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums)
 {
 #ifdef EFFICIENTNET_WITH_CUDA
-    if (!m_depthwiseTaps.defined())
+    if (!m_depthwiseTaps.defined() || x.size(0) >= kFusedDepthwiseBelowBatch)
         return {};
     const int64_t kernel = m_conv->options.kernel_size()->at(0);
     const int64_t stride = m_conv->options.stride()->at(0);
@@ -150,6 +158,31 @@ torch::Tensor ConvNormActivationImpl::forwardSqueezing(const torch::Tensor& x, t
     (void)x;
     (void)partialSums;
     return {};
+#endif
+}
+
+bool ConvNormActivationImpl::takesGate(const torch::Tensor& x) const
+{
+    // The per-sample weights are written and read instead of the gated x: worth it where they are much the smaller,
+    // i.e. at B0's high-resolution blocks (at 56x56, 24x144 weights against 3,136x144 pixels), not at 7x7 with 1152
+    // channels in and 192 out, where they would be four times the activations.
+    return m_gatedWeight.defined() && x.is_cuda() && 2 * m_gatedWeight.size(0) <= x.size(2) * x.size(3);
+}
+
+torch::Tensor ConvNormActivationImpl::forwardGated(const torch::Tensor& x, const torch::Tensor& gate,
+                                                   const torch::Tensor& residual)
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    // NCHW in channels_last memory is NHWC, [N, pixels, in] per sample: one batched GEMM by [in, out] per sample.
+    const auto n = x.size(0), h = x.size(2), w = x.size(3);
+    const auto rows = x.permute({0, 2, 3, 1}).reshape({n, h * w, x.size(1)});
+    const auto weights = cuda::gatedPointwiseWeights(m_gatedWeight, gate);   // [N, out, in]
+    auto y = at::bmm(rows, weights.transpose(1, 2)).view({n, h, w, -1}).permute({0, 3, 1, 2});
+    cuda::biasActivationInPlace(y, m_foldedBias, m_activation, residual.defined() ? &residual : nullptr);
+    return y;
+#else
+    (void)gate;
+    return forwardAdding(x * gate.view({x.size(0), x.size(1), 1, 1}).to(x.scalar_type()), residual);
 #endif
 }
 
@@ -193,10 +226,9 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
 #ifdef EFFICIENTNET_WITH_CUDA
     m_cudaEpilogue = device.is_cuda();
     const int64_t channels = weight.size(0);
-    const char* unfused = std::getenv("EFFICIENTNET_UNFUSED_DW");
     m_depthwiseTaps = m_depthwiseBias = torch::Tensor();
     if (fusedDepthwise && device.is_cuda() && channelsLast && m_activation && f.groups == channels && channels > 1 &&
-        !(unfused && std::string(unfused) == "1")) {
+        !setTo("EFFICIENTNET_UNFUSED_DW", "1")) {
         m_depthwiseTaps = weight.reshape({channels, -1}).t().contiguous().to(device, dtype);
         m_depthwiseBias = bias.to(device, torch::kFloat);
     }
@@ -208,11 +240,13 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
 #ifdef EFFICIENTNET_WITH_CUDA
     // Below kPointwiseGemmBelowBatch, the 1x1 convs as cuBLAS GEMMs rather than cuDNN convolutions (why: there).
     // EFFICIENTNET_POINTWISE=cudnn keeps cuDNN's at every batch size, for measuring against it.
-    const char* pointwise = std::getenv("EFFICIENTNET_POINTWISE");
-    m_pointwiseRows = torch::Tensor();
-    if (device.is_cuda() && channelsLast && weight.size(2) == 1 && weight.size(3) == 1 && f.stride == 1 &&
-        f.groups == 1 && !(pointwise && std::string(pointwise) == "cudnn"))
+    m_pointwiseRows = m_gatedWeight = torch::Tensor();
+    const bool pointwise = device.is_cuda() && channelsLast && weight.size(2) == 1 && weight.size(3) == 1 &&
+                           f.stride == 1 && f.groups == 1;
+    if (pointwise && !setTo("EFFICIENTNET_POINTWISE", "cudnn"))
         m_pointwiseRows = weight.reshape({weight.size(0), weight.size(1)}).t();
+    if (pointwise && !setTo("EFFICIENTNET_GATE_PASS", "1"))
+        m_gatedWeight = weight.reshape({weight.size(0), weight.size(1)}).contiguous();
 #endif
     m_foldedBias = bias.to(device, dtype);
 }
@@ -260,14 +294,23 @@ void SqueezeExcitationImpl::prepareFusedGate(const torch::Device& device)
 #endif
 }
 
-torch::Tensor SqueezeExcitationImpl::gateFromSums(torch::Tensor x, const torch::Tensor& partialSums)
+torch::Tensor SqueezeExcitationImpl::gateFromSums(const torch::Tensor& partialSums, int64_t pixels)
 {
 #ifdef EFFICIENTNET_WITH_CUDA
-    cuda::squeezeExcitationFromSums(x, partialSums, m_w1, m_b1, m_w2t, m_b2);
+    return cuda::squeezeExcitationGate(partialSums, pixels, m_w1, m_b1, m_w2t, m_b2);
 #else
-    (void)partialSums;
+    (void)pixels;
+    return partialSums;   // never reached: only the CUDA forms give partial sums
 #endif
-    return x;
+}
+
+void SqueezeExcitationImpl::applyGate(torch::Tensor& x, const torch::Tensor& gate)
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    cuda::applyGate(x, gate);
+#else
+    x.mul_(gate.view({x.size(0), x.size(1), 1, 1}).to(x.scalar_type()));
+#endif
 }
 
 MBConvImpl::MBConvImpl(const StageConfig& config, int64_t in, int64_t stride, double stochasticDepthProb,
@@ -300,31 +343,59 @@ torch::Tensor MBConvImpl::forward(torch::Tensor x)
     if (m_residual && is_training() && m_stochasticDepthProb > 0.0)
         return stochasticDepth(m_block->forward(x), m_stochasticDepthProb) + x;
     // Layer by layer: the last layer (a conv + BN, with or without activation) adds the residual itself, which the
-    // CUDA inference form does in the same pass as its bias; there the depthwise conv also does the SE's squeeze.
+    // CUDA inference form does in the same pass as its bias; there the depthwise conv may also do the SE's squeeze,
+    // and the projection take the SE's gate into its weights.
     const size_t last = m_block->size() - 1;
+    auto& output = m_block->at<ConvNormActivationImpl>(last);
+    const auto residual = m_residual ? x : torch::Tensor();
     auto h = x;
+    torch::Tensor gate;   // the SE's gate, when the projection (the next and last layer) takes it into its weights
     for (size_t i = 0; i < last; ++i) {
-        if (static_cast<int64_t>(i) == m_depthwise && depthwiseAndGate(h)) {
+        if (static_cast<int64_t>(i) == m_depthwise && depthwiseAndGate(h, gate)) {
             ++i;   // the squeeze-excitation is done too
             continue;
         }
         h = (m_block->begin() + static_cast<std::ptrdiff_t>(i))->forward(h);
     }
-    auto& output = m_block->at<ConvNormActivationImpl>(last);
-    return m_residual ? output.forwardAdding(h, x) : output.forward(h);
+    return gate.defined() ? output.forwardGated(h, gate, residual) : output.forwardAdding(h, residual);
 }
 
-bool MBConvImpl::depthwiseAndGate(torch::Tensor& h)
+bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate)
 {
-    if (is_training() || torch::GradMode::is_enabled() || h.size(0) >= kFusedDepthwiseBelowBatch)
+    if (is_training() || torch::GradMode::is_enabled())
         return false;
-    auto& se = m_block->at<SqueezeExcitationImpl>(static_cast<size_t>(m_depthwise) + 1);
+    const auto depthwise = static_cast<size_t>(m_depthwise);
+    auto& se = m_block->at<SqueezeExcitationImpl>(depthwise + 1);
+    auto& conv = m_block->at<ConvNormActivationImpl>(depthwise);
+    // MBConv: depthwise, SE, projection; the projection is the block's last layer.
+    const auto projectionTakesGate = [&](const torch::Tensor& y) {
+        return depthwise + 2 == m_block->size() - 1 && m_block->at<ConvNormActivationImpl>(depthwise + 2).takesGate(y);
+    };
     torch::Tensor partialSums;
-    auto y = m_block->at<ConvNormActivationImpl>(static_cast<size_t>(m_depthwise))
-                 .forwardSqueezing(h, se.gatesFromSums() ? &partialSums : nullptr);
-    if (!y.defined())
-        return false;
-    h = partialSums.defined() ? se.gateFromSums(y, partialSums) : se.forward(y);
+    auto y = conv.forwardSqueezing(h, se.gatesFromSums() ? &partialSums : nullptr);
+    if (!y.defined()) {
+        // No fused depthwise kernel here (large batches, other variants): where the SE's fused gate runs, the gate
+        // may still go into the projection, from sums of its own (ATen's reduction in fp32). Summing in the
+        // depthwise epilogue's pass instead was slower at B0 batch 256 on an H200 (BENCHMARKS.md), and was dropped.
+        if (!se.gatesFromSums() || h.size(0) < kFusedGateMinBatch)
+            return false;
+        y = conv.forward(h);
+        if (!projectionTakesGate(y)) {
+            h = se.forward(y);
+            return true;
+        }
+        partialSums = torch::sum(y, {2, 3}, /*keepdim=*/false, torch::kFloat).unsqueeze(1);   // [N, 1 tile, C]
+    }
+    if (!partialSums.defined()) {
+        h = se.forward(y);
+        return true;
+    }
+    auto g = se.gateFromSums(partialSums, y.size(2) * y.size(3));
+    if (projectionTakesGate(y))
+        gate = std::move(g);
+    else
+        se.applyGate(y, g);
+    h = std::move(y);
     return true;
 }
 

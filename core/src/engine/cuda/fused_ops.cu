@@ -234,6 +234,17 @@ __global__ void depthwiseSiluSqueezeKernel(const T* __restrict__ x, const T* __r
     }
 }
 
+// out[n, o, k] = weight[o, k] * gate[n, k]: a projection's weights with one sample's gate folded in.
+template <typename T>
+__global__ void gatedWeightsKernel(const T* __restrict__ weight, const float* __restrict__ gate, T* __restrict__ out,
+                                   int64_t total, int64_t perSample, int64_t in)
+{
+    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total; i += int64_t(gridDim.x) * blockDim.x) {
+        const int64_t n = i / perSample, w = i % perSample;
+        out[i] = static_cast<T>(static_cast<float>(weight[w]) * gate[n * in + w % in]);
+    }
+}
+
 constexpr int kExcitationThreads = 256;
 constexpr int64_t kSmallBatch = 32;
 
@@ -263,18 +274,18 @@ void launch(at::Tensor& y, const at::Tensor& bias, const at::Tensor* residual, b
     C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
-// The excitation from partial sums [N, tiles, C] (scale turns their total into a mean), then the gate applied to x.
-void exciteAndGate(at::Tensor& x, bool channelsLast, const at::Tensor& partial, int64_t tiles, float scale,
-                   const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2)
+// The excitation from partial sums [N, tiles, C] (scale turns their total into a mean): the gate [N, C] fp32.
+at::Tensor excite(const at::Tensor& partial, float scale, const at::Tensor& w1, const at::Tensor& b1,
+                  const at::Tensor& w2t, const at::Tensor& b2)
 {
-    const int64_t samples = x.size(0), channels = x.size(1), pixels = x.size(2) * x.size(3);
+    const int64_t samples = partial.size(0), tiles = partial.size(1), channels = partial.size(2);
     const int64_t squeezed = w1.size(0);
     TORCH_CHECK(w1.scalar_type() == at::kFloat && w1.is_contiguous() && w1.size(1) == channels &&
                     w2t.scalar_type() == at::kFloat && w2t.is_contiguous() && w2t.sizes() == w1.sizes() &&
                     b1.numel() == squeezed && b2.numel() == channels,
                 "squeeze-excitation: weights must be fp32, w1 and w2t [squeezed, channels]");
     auto stream = at::cuda::getCurrentCUDAStream();
-    auto gate = at::empty({samples, channels}, x.options().dtype(at::kFloat));
+    auto gate = at::empty({samples, channels}, partial.options());
     const size_t sharedBytes = static_cast<size_t>(channels + squeezed) * sizeof(float);
     // A few samples leave most of the GPU idle, each block working alone through its matrix products: give each the
     // most threads a block can have.
@@ -284,8 +295,19 @@ void exciteAndGate(at::Tensor& x, bool channelsLast, const at::Tensor& partial, 
         w2t.data_ptr<float>(), b2.data_ptr<float>(), gate.data_ptr<float>(), static_cast<int>(channels),
         static_cast<int>(squeezed));
     C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return gate;
+}
+
+bool isChannelsLast(const at::Tensor& x) { return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous(); }
+
+// x[n, c, ...] *= gate[n, c].
+void multiplyByGate(at::Tensor& x, const at::Tensor& gate)
+{
+    const bool channelsLast = isChannelsLast(x);
+    const int64_t channels = x.size(1), pixels = x.size(2) * x.size(3);
     const int64_t n = x.numel();
     const int64_t perSample = channels * pixels;
+    auto stream = at::cuda::getCurrentCUDAStream();
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "squeezeExcitation", [&] {
         scalar_t* data = x.data_ptr<scalar_t>();
         if (sizeof(scalar_t) == 2 && channelsLast && channels % kVector == 0 &&
@@ -300,8 +322,6 @@ void exciteAndGate(at::Tensor& x, bool channelsLast, const at::Tensor& partial, 
         C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
 }
-
-bool isChannelsLast(const at::Tensor& x) { return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous(); }
 
 // How depthwiseSiluSqueezeKernel's blocks cover an output: channel packs across threadIdx.x (at most a warp's
 // worth, split evenly into chunks), rows and strips across threadIdx.y and tiles.
@@ -395,7 +415,7 @@ bool squeezeExcitationInPlace(at::Tensor& x, const at::Tensor& w1, const at::Ten
     if (!channelsLast && !x.is_contiguous())
         return false;
     const auto means = at::mean(x, {2, 3}, /*keepdim=*/false, at::kFloat).contiguous();
-    exciteAndGate(x, channelsLast, means, /*tiles=*/1, /*scale=*/1.0f, w1, b1, w2t, b2);
+    multiplyByGate(x, excite(means.view({x.size(0), 1, x.size(1)}), /*scale=*/1.0f, w1, b1, w2t, b2));
     return true;
 }
 
@@ -442,8 +462,41 @@ void squeezeExcitationFromSums(at::Tensor& x, const at::Tensor& partialSums, con
     TORCH_CHECK(partialSums.dim() == 3 && partialSums.size(0) == x.size(0) && partialSums.size(2) == x.size(1) &&
                     partialSums.scalar_type() == at::kFloat && partialSums.is_contiguous(),
                 "squeezeExcitationFromSums: partial sums must be fp32 [samples, tiles, channels]");
-    const float scale = 1.0f / static_cast<float>(x.size(2) * x.size(3));
-    exciteAndGate(x, isChannelsLast(x), partialSums, partialSums.size(1), scale, w1, b1, w2t, b2);
+    applyGate(x, squeezeExcitationGate(partialSums, x.size(2) * x.size(3), w1, b1, w2t, b2));
+}
+
+at::Tensor squeezeExcitationGate(const at::Tensor& partialSums, int64_t pixels, const at::Tensor& w1,
+                                 const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2)
+{
+    TORCH_CHECK(partialSums.is_cuda() && partialSums.dim() == 3 && partialSums.scalar_type() == at::kFloat &&
+                    partialSums.is_contiguous() && pixels > 0,
+                "squeezeExcitationGate: partial sums must be fp32 [samples, tiles, channels]");
+    return excite(partialSums, 1.0f / static_cast<float>(pixels), w1, b1, w2t, b2);
+}
+
+void applyGate(at::Tensor& x, const at::Tensor& gate)
+{
+    TORCH_CHECK(x.is_cuda() && x.dim() == 4 && (isChannelsLast(x) || x.is_contiguous()) &&
+                    gate.scalar_type() == at::kFloat && gate.is_contiguous() &&
+                    gate.sizes() == at::IntArrayRef({x.size(0), x.size(1)}),
+                "applyGate: x must be a contiguous 4-D CUDA tensor and the gate fp32 [samples, channels]");
+    multiplyByGate(x, gate);
+}
+
+at::Tensor gatedPointwiseWeights(const at::Tensor& weight, const at::Tensor& gate)
+{
+    TORCH_CHECK(weight.is_cuda() && weight.dim() == 2 && weight.is_contiguous() && gate.dim() == 2 &&
+                    gate.scalar_type() == at::kFloat && gate.is_contiguous() && gate.size(1) == weight.size(1),
+                "gatedPointwiseWeights: weight must be [out, in] contiguous and the gate fp32 [samples, in]");
+    const int64_t samples = gate.size(0), perSample = weight.numel();
+    auto out = at::empty({samples, weight.size(0), weight.size(1)}, weight.options());
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, weight.scalar_type(), "gatedPointwiseWeights", [&] {
+        gatedWeightsKernel<scalar_t><<<blocksFor(out.numel()), kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
+            weight.data_ptr<scalar_t>(), gate.data_ptr<float>(), out.data_ptr<scalar_t>(), out.numel(), perSample,
+            weight.size(1));
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+    return out;
 }
 
 } // namespace efficientnet::cuda

@@ -38,4 +38,16 @@ std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const 
 void squeezeExcitationFromSums(at::Tensor& x, const at::Tensor& partialSums, const at::Tensor& w1,
                                const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2);
 
+// The two halves of squeezeExcitationFromSums. The gate [N, C] fp32 from partial sums over `pixels` pixels per
+// sample (one kernel, a block per sample) ...
+at::Tensor squeezeExcitationGate(const at::Tensor& partialSums, int64_t pixels, const at::Tensor& w1,
+                                 const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2);
+// ... and x[n, c, ...] *= gate[n, c] in one vectorised pass, any contiguous layout.
+void applyGate(at::Tensor& x, const at::Tensor& gate);
+
+// The weights of a 1x1 projection with each sample's squeeze-and-excitation gate folded in: out[n, o, k] =
+// weight[o, k] * gate[n, k]. A batched GEMM of x's pixels by these gives conv1x1(x * gate) without the gated x ever
+// being written. weight: [out, in] contiguous, CUDA fp32/fp16/bf16; gate: [N, in] fp32. out: weight's type.
+at::Tensor gatedPointwiseWeights(const at::Tensor& weight, const at::Tensor& gate);
+
 } // namespace efficientnet::cuda
