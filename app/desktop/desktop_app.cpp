@@ -199,13 +199,9 @@ void DesktopApp::wire()
     });
 
     connect(m_session.get(), &ModelSession::modelChanged, this, &DesktopApp::onModelChanged);
-    // A folder run would hold the load back until its last file (the inference thread does one thing at a time), and
-    // half of a run from each model would be neither: the run stops at once, keeping what it has classified, which
-    // the new model's arrival marks as from the older one ("Classify again").
-    connect(m_session.get(), &ModelSession::loadRequested, this, [this] {
-        if (m_files->isRunning())
-            m_files->cancel();
-    });
+    // A model load asked for during a folder run is done between two of its files (InferenceWorker::classifyFiles);
+    // if it loads, the run stops there, and FilesController::modelChanged marks what it classified as the older
+    // model's ("Classify again"); if it fails, the run goes on.
     connect(m_files.get(), &FilesController::fileShown, this, &DesktopApp::fileShown);
     connect(m_files.get(), &FilesController::timesMeasured, this, [this](const StageTimes& times) {
         m_lastTimes = times;

@@ -62,7 +62,8 @@ void InferenceController::loadModel(const ModelConfig& config)
 {
     if (m_pendingLoads++ == 0)
         Q_EMIT loadingChanged(true);
-    QMetaObject::invokeMethod(m_worker, [worker = m_worker, config] { worker->loadModel(config); }, Qt::QueuedConnection);
+    m_control->queueLoad(config);   // a folder run takes it between two files; else the worker's next event does
+    QMetaObject::invokeMethod(m_worker, [worker = m_worker] { worker->loadQueued(); }, Qt::QueuedConnection);
 }
 
 quint64 InferenceController::classifyFiles(const QStringList& paths)

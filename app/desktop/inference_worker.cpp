@@ -31,7 +31,19 @@ InferenceWorker::InferenceWorker(std::shared_ptr<FrameSlot> frames, std::shared_
 
 InferenceWorker::~InferenceWorker() = default;
 
-void InferenceWorker::loadModel(const ModelConfig& requested)
+void InferenceWorker::loadModel(const ModelConfig& config) { load(config); }
+
+void InferenceWorker::loadQueued() { loadQueuedModels(); }
+
+bool InferenceWorker::loadQueuedModels()
+{
+    bool loaded = false;
+    while (auto config = m_control->takeLoad())
+        loaded = load(*config) || loaded;
+    return loaded;
+}
+
+bool InferenceWorker::load(const ModelConfig& requested)
 {
     ModelConfig config = requested;
     ClassifierOptions options;
@@ -84,12 +96,14 @@ void InferenceWorker::loadModel(const ModelConfig& requested)
             info.config.modelIfItFits = false;
         }
         Q_EMIT modelLoaded(info);
+        return true;
     } catch (const NetworkMismatchError& e) {
         Q_EMIT weightsMismatch(config.weights, QString::fromStdString(e.fittingModel()));
         Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);
     } catch (const std::exception& e) {   // efficientnet::Error, c10::Error (device, precision), bad_alloc
         Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);
     }
+    return false;
 }
 
 bool InferenceWorker::cancelled(quint64 job) const
@@ -129,7 +143,10 @@ void InferenceWorker::classifyFiles(quint64 job, const QStringList& paths)
     const int decoders = onGpu ? std::clamp(QThread::idealThreadCount() - 1, 1, kMaxGpuDecoders) : 1;
     DecodeAhead decoded(std::move(corePaths), static_cast<size_t>(2 * decoders), decoders);
     for (int i = 0; i < files.size(); ++i) {
-        if (cancelled(job)) {
+        // A model load asked for meanwhile is done now, not after the last file. One that loads stops the run: half a
+        // run from each model would be neither, and the rows classified are kept, marked as the older model's. One
+        // that fails (a corrupt checkpoint, a device that is not there) leaves the run going with its model.
+        if (cancelled(job) || loadQueuedModels()) {
             Q_EMIT jobFinished(job, true);
             return;
         }

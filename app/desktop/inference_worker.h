@@ -4,7 +4,10 @@
 // by signals. Exceptions stop here: each failure becomes an error value.
 #include <QObject>
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "frame_slot.h"
 #include "types.h"
@@ -16,6 +19,27 @@ struct WorkerControl {
     std::atomic<bool> abort{false};          // shutting down: stop whatever runs
     std::atomic<quint64> activeJob{0};       // a file job whose id differs has been cancelled or superseded
     std::atomic<bool> cancelTraining{false}; // Teach: the running training stops at its next step
+
+    // Model loads asked for and not yet begun, in order (InferenceController::loadModel). A folder run takes them
+    // between two files, so that a load does not wait behind the run's last file.
+    std::optional<ModelConfig> takeLoad()
+    {
+        const std::lock_guard<std::mutex> lock(loadsMutex);
+        if (loads.empty())
+            return std::nullopt;
+        ModelConfig config = std::move(loads.front());
+        loads.pop_front();
+        return config;
+    }
+    void queueLoad(const ModelConfig& config)
+    {
+        const std::lock_guard<std::mutex> lock(loadsMutex);
+        loads.push_back(config);
+    }
+
+private:
+    std::mutex loadsMutex;
+    std::deque<ModelConfig> loads;
 };
 
 class InferenceWorker : public QObject {
@@ -31,6 +55,8 @@ public:
 
 public Q_SLOTS:
     void loadModel(const efficientnet::desktop::ModelConfig& config);
+    // The loads in WorkerControl's queue, in order (each answered by modelLoaded or modelLoadFailed).
+    void loadQueued();
     void classifyFiles(quint64 job, const QStringList& paths);
     void classifyImage(quint64 job, const QImage& image, const QString& name);
     void processLatestFrame();
@@ -53,6 +79,8 @@ Q_SIGNALS:
     void trainingFinished(const efficientnet::desktop::TeachResult& result);
 
 private:
+    bool load(const ModelConfig& config);   // true: loaded, in use now
+    bool loadQueuedModels();                // true: at least one loaded
     bool cancelled(quint64 job) const;
     FileResult classifyOne(const Image& image, FileResult result);
 

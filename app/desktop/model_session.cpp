@@ -65,7 +65,6 @@ void ModelSession::start() { load(m_config); }
 void ModelSession::load(const ModelConfig& config)
 {
     m_config = config;
-    Q_EMIT loadRequested();
     m_inference->loadModel(config);
 }
 
@@ -78,9 +77,9 @@ void ModelSession::chooseModel(const QString& model)
     config.weights.clear();   // the old model's checkpoint cannot fit; look for the new one's
     config.randomWeights = false;
     config.randomIfNoWeights = false;   // one rule: a chosen model without weights is offered, never silently random
-    // Checked here, not by a load: a load request stops a running folder (it would wait behind it), and a model that
-    // cannot load replaces nothing, so the run goes on (found by hand: b2 chosen at 11% of a folder cancelled it,
-    // though b1 stayed in use).
+    // Checked here, not by a load: the offer comes at once, rather than once the inference thread gets to the request
+    // (found by hand: b2 chosen at 11% of a folder cancelled the run, though b1 stayed in use; a failed load now
+    // leaves a run going, InferenceWorker::classifyFiles).
     if (findWeightsFor(model).isEmpty()) {
         clearOutcome();
         offerMissingWeights(config);

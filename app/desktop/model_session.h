@@ -46,8 +46,6 @@ public:
 Q_SIGNALS:
     // A model is in use (a first one, or another one replacing `previous`, whose name is empty at first).
     void modelChanged(const efficientnet::desktop::ModelInfo& info, const QString& previous);
-    // A load was asked of the inference thread (it runs after the job in progress there).
-    void loadRequested();
 
 private:
     enum class Offer { None, Switch, RandomWeights };
