@@ -128,8 +128,15 @@ void ModelSession::loadWeights(const QString& path)
     load(config);
 }
 
-void ModelSession::useTrainedWeights(const QString& path)
+bool ModelSession::randomFeatures() const
 {
+    return m_model.randomWeights || (!m_model.config.weights.isEmpty() && m_taughtOnRandom.contains(m_model.config.weights));
+}
+
+void ModelSession::useTrainedWeights(const QString& path, bool onRandomFeatures)
+{
+    if (onRandomFeatures)
+        m_taughtOnRandom.insert(path);
     ModelConfig config = m_model.model.isEmpty() ? m_config : m_model.config;
     config.weights = path;
     config.randomWeights = false;
@@ -197,10 +204,20 @@ void ModelSession::onLoaded(const ModelInfo& info)
     QString banner;
     if (info.randomWeights)
         banner = tr("Running on RANDOM weights: the predictions are meaningless.");
+    // A model taught on top of random weights is no random file, but its features are still noise (found by hand: the
+    // banner went with the training, and nothing said why the taught classes came out little better than chance).
+    const bool taughtOnRandom = !info.randomWeights && m_taughtOnRandom.contains(info.config.weights);
+    if (taughtOnRandom)
+        banner = tr("Taught on top of RANDOM weights: its features mean nothing, so it tells your classes apart little "
+                    "better than chance. Teach again on pretrained %1 weights.").arg(info.config.model);
     if (info.randomWeights && !info.note.isEmpty()) {   // none cached, rather than asked for: say how to get them
         QString why;
         const bool offered = offerDownload(info.config.model, &why);
         banner += " " + info.note + " " + howToGetWeights(info.config.model, offered, why);
+    } else if (taughtOnRandom && findWeightsFor(info.config.model).isEmpty()) {
+        QString why;
+        const bool offered = offerDownload(info.config.model, &why);
+        banner += " " + howToGetWeights(info.config.model, offered, why);
     } else if (!info.randomWeights) {
         withdrawDownloadOffer();
     }

@@ -5,6 +5,7 @@
 // weights: at start the app runs it on random weights under a banner (a demo that runs beats one that refuses);
 // chosen later, it is not loaded — the model in use stays, and the window offers the download, or random weights.
 #include <QObject>
+#include <QSet>
 #include <QSettings>
 #include <optional>
 
@@ -32,7 +33,11 @@ public:
     void loadWeights(const QString& path);
     void useRandomWeights(const QString& model);
     // A checkpoint Teach mode wrote: its own labels, network and transform, whatever --labels said.
-    void useTrainedWeights(const QString& path);
+    // onRandomFeatures: taught on top of random weights (randomFeatures() when training began), which the banner
+    // then says, since the taught file itself is not random.
+    void useTrainedWeights(const QString& path, bool onRandomFeatures = false);
+    // The model in use computes features from random weights: random weights, or a model taught on top of them.
+    bool randomFeatures() const;
     void downloadWeights();   // the offered download, else the current model's
     void cancelDownload();
     // Teach mode trains on the inference thread: a model, device or precision chosen meanwhile would wait behind the
@@ -77,6 +82,7 @@ private:
     QString m_mismatchWeights;   // set by weightsMismatch, for the failure that follows
     QString m_mismatchModel;
     bool m_weightsMissing = false;
+    QSet<QString> m_taughtOnRandom;   // taught checkpoints whose features come from random weights
     QString m_gpuPrecision;      // fp16/bf16 set aside while on the CPU, restored when the GPU is chosen again
 };
 

@@ -421,6 +421,7 @@ bool TeachController::train(int epochs, const QString& scope)
     request.id = ++m_nextRun;
     request.model = current.config.model;
     request.randomBase = current.randomWeights;
+    m_runOnRandomFeatures = m_session->randomFeatures();
     request.weights = current.randomWeights ? QString() : current.config.weights;
     request.device = current.device.startsWith("cuda") ? QStringLiteral("cuda") : QStringLiteral("cpu");
     request.dataDir = dataDir();
@@ -536,7 +537,7 @@ void TeachController::onFinished(const TeachResult& r)
         text = tr("Trained on %1 examples in %2 epochs%3: now classifying as %4.")
                    .arg(r.trainImages).arg(r.epochsDone).arg(accuracy, r.classes.join(", "));
         m_panel->setProgress(tr("Done: epoch %1 kept").arg(r.keptEpoch), 1, 1);
-        m_session->useTrainedWeights(r.path);
+        m_session->useTrainedWeights(r.path, m_runOnRandomFeatures);
     }
     show(text + skipped, error);
     if (used)

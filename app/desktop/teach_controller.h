@@ -117,6 +117,7 @@ private:
     quint64 m_nextRun = 0;
     quint64 m_runId = 0;                     // the run in progress; 0 when none
     int m_runEpochs = 0;
+    bool m_runOnRandomFeatures = false;   // the run's base computes features from random weights
     QString m_runOut;
     QString m_trained;
     QString m_classifyingAs;                 // the checkpoint the message says is classifying; empty: it says not

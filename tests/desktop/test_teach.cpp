@@ -575,11 +575,21 @@ private Q_SLOTS:
         const QString taught = "now classifying as circle, square, triangle";
         QVERIFY2(teach->message().contains(taught), qPrintable(teach->message()));
         QVERIFY2(panelMessage->text().contains(taught), qPrintable(panelMessage->text()));
-
-        // File > Open weights: ImageNet's B0 classifies now, and the panel says so.
-        app->loadWeights(ref("e2e_b0.pth"));
+        // Taught on the test's random weights: the taught file is no random one, but the banner still says its
+        // features are noise (found by hand: it went with the training).
+        const QString randomBase = "Taught on top of RANDOM weights";
+        QVERIFY2(app->window()->warningText().contains(randomBase), qPrintable(app->window()->warningText()));
+        // Another device or precision reloads the same file: still so (here the one device, CPU, reloaded).
+        app->choosePrecision("fp32");
         QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 2, kLoadTimeoutMs);
+        QCOMPARE(app->currentModel().classes, 3);
+        QVERIFY2(app->window()->warningText().contains(randomBase), qPrintable(app->window()->warningText()));
+
+        // File > Open weights: ImageNet's B0 classifies now, and the panel says so; the banner goes with the model.
+        app->loadWeights(ref("e2e_b0.pth"));
+        QTRY_COMPARE_WITH_TIMEOUT(changed.size(), 3, kLoadTimeoutMs);
         QCOMPARE(app->currentModel().classes, 1000);
+        QVERIFY2(app->window()->warningText().isEmpty(), qPrintable(app->window()->warningText()));
         for (const QString& text : {teach->message(), panelMessage->text()}) {
             QVERIFY2(!text.contains("now classifying as"), qPrintable(text));
             QVERIFY2(text.contains("no longer in use") && text.contains(app->currentModel().name), qPrintable(text));
