@@ -12,6 +12,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QListWidget>
 #include <QMimeData>
 #include <QPushButton>
 #include <QSettings>
@@ -612,10 +613,19 @@ private Q_SLOTS:
         QVERIFY2(results.count() < files, qPrintable(QString::number(results.count())));
         QVERIFY(app->fileResults().size() < files);
         QCOMPARE(gallery->count(), files);   // the rows stay, those classified with their answers
+        // and those never reached say so, rather than "waiting…" for nothing (found by hand).
+        const auto* list = gallery->findChild<QListWidget*>();
+        QVERIFY(list && list->count() == files);
+        int notClassified = 0;
+        for (int i = 0; i < list->count(); ++i) {
+            QVERIFY2(!list->item(i)->text().contains("waiting"), qPrintable(list->item(i)->text()));
+            notClassified += list->item(i)->text() == "not classified";
+        }
+        QCOMPARE(notClassified, files - gallery->progressValue());
         QVERIFY(!cancel->isEnabled());
-        // After a model change the rows are the older model's, and the summary says so (it said "Cancelled after"
-        // until the new model arrived, when the run was cancelled before the load).
-        const QString summary = byModelChange ? QString("From another model: classify again")
+        // After a model change the rows are the older model's, and the summary says so and how far the run got.
+        const QString summary = byModelChange ? QString("%1 of %2 classified, by another model: classify again")
+                                                    .arg(gallery->progressValue()).arg(files)
                                               : QString("Cancelled after %1 of %2").arg(gallery->progressValue()).arg(files);
         QVERIFY2(gallery->summaryText().startsWith(summary), qPrintable(gallery->summaryText()));
         if (byModelChange)
