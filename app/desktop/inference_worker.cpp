@@ -31,8 +31,6 @@ InferenceWorker::InferenceWorker(std::shared_ptr<FrameSlot> frames, std::shared_
 
 InferenceWorker::~InferenceWorker() = default;
 
-void InferenceWorker::loadModel(const ModelConfig& config) { load(config); }
-
 void InferenceWorker::loadQueued() { loadQueuedModels(); }
 
 bool InferenceWorker::loadQueuedModels()

@@ -54,7 +54,6 @@ public:
     ~InferenceWorker() override;
 
 public Q_SLOTS:
-    void loadModel(const efficientnet::desktop::ModelConfig& config);
     // The loads in WorkerControl's queue, in order (each answered by modelLoaded or modelLoadFailed).
     void loadQueued();
     void classifyFiles(quint64 job, const QStringList& paths);

@@ -210,14 +210,13 @@ void ModelSession::onLoaded(const ModelInfo& info)
     if (taughtOnRandom)
         banner = tr("Taught on top of RANDOM weights: its features mean nothing, so it tells your classes apart little "
                     "better than chance. Teach again on pretrained %1 weights.").arg(info.config.model);
-    if (info.randomWeights && !info.note.isEmpty()) {   // none cached, rather than asked for: say how to get them
+    // Random because none are cached, rather than asked for, or taught on random ones with none cached: say how to
+    // get them.
+    const bool randomForLackOfWeights = info.randomWeights && !info.note.isEmpty();
+    if (randomForLackOfWeights || (taughtOnRandom && findWeightsFor(info.config.model).isEmpty())) {
         QString why;
         const bool offered = offerDownload(info.config.model, &why);
-        banner += " " + info.note + " " + howToGetWeights(info.config.model, offered, why);
-    } else if (taughtOnRandom && findWeightsFor(info.config.model).isEmpty()) {
-        QString why;
-        const bool offered = offerDownload(info.config.model, &why);
-        banner += " " + howToGetWeights(info.config.model, offered, why);
+        banner += " " + (randomForLackOfWeights ? info.note + " " : QString()) + howToGetWeights(info.config.model, offered, why);
     } else if (!info.randomWeights) {
         withdrawDownloadOffer();
     }

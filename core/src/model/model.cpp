@@ -41,7 +41,7 @@ bool fusedDepthwisePays(const std::string& variant) { return variant == "efficie
 
 // An environment variable that switches a CUDA form off for measuring against it (BENCHMARKS.md), read when a model
 // is prepared for inference.
-[[maybe_unused]] bool setTo(const char* name, const std::string& value)
+[[maybe_unused]] bool environmentIs(const char* name, const std::string& value)
 {
     const char* set = std::getenv(name);
     return set && value == set;
@@ -228,7 +228,7 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
     const int64_t channels = weight.size(0);
     m_depthwiseTaps = m_depthwiseBias = torch::Tensor();
     if (fusedDepthwise && device.is_cuda() && channelsLast && m_activation && f.groups == channels && channels > 1 &&
-        !setTo("EFFICIENTNET_UNFUSED_DW", "1")) {
+        !environmentIs("EFFICIENTNET_UNFUSED_DW", "1")) {
         m_depthwiseTaps = weight.reshape({channels, -1}).t().contiguous().to(device, dtype);
         m_depthwiseBias = bias.to(device, torch::kFloat);
     }
@@ -243,9 +243,9 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
     m_pointwiseRows = m_gatedWeight = torch::Tensor();
     const bool pointwise = device.is_cuda() && channelsLast && weight.size(2) == 1 && weight.size(3) == 1 &&
                            f.stride == 1 && f.groups == 1;
-    if (pointwise && !setTo("EFFICIENTNET_POINTWISE", "cudnn"))
+    if (pointwise && !environmentIs("EFFICIENTNET_POINTWISE", "cudnn"))
         m_pointwiseRows = weight.reshape({weight.size(0), weight.size(1)}).t();
-    if (pointwise && !setTo("EFFICIENTNET_GATE_PASS", "1"))
+    if (pointwise && !environmentIs("EFFICIENTNET_GATE_PASS", "1"))
         m_gatedWeight = weight.reshape({weight.size(0), weight.size(1)}).contiguous();
 #endif
     m_foldedBias = bias.to(device, dtype);
