@@ -24,6 +24,7 @@
 #include "engine/frame_plan.h"
 #ifdef EFFICIENTNET_WITH_CUDA
 #include "engine/cuda/fused_ops.h"
+#include "engine/cuda/pointwise_gemm.h"
 #endif
 #ifdef EFFICIENTNET_WITH_NVJPEG
 #include "engine/cuda/jpeg_decoder.h"
@@ -801,6 +802,59 @@ void gatedWeightsMatchComposition()
 #endif
 }
 
+// The projection as one cuBLASLt GEMM with the bias and residual in its epilogue (pointwiseProjection) against
+// conv1x1 + bias + residual in fp32 on the CPU: shared and per-sample weights, with and without a residual, channel
+// counts not divisible by 8, and inputs and residuals that are views starting off cuBLASLt's assumed 256-byte
+// alignment (a kernel chosen for that would fault or read wrong rows).
+void projectionGemmMatchesComposition()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    const torch::Device device(torch::kCUDA, 0);
+    const auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat); };
+    struct Shape { int64_t n, in, out, h, w; bool perSample, residual, offset; };
+    const Shape shapes[] = {
+        {1, 24, 16, 7, 7, false, false, false}, {3, 40, 80, 14, 14, false, true, false},
+        {2, 13, 7, 5, 3, false, true, true},    {5, 36, 20, 9, 7, true, true, false},
+        {4, 21, 11, 3, 5, true, false, true},   {1, 96, 24, 56, 56, true, true, true},
+    };
+    for (const auto type : {torch::kHalf, torch::kBFloat16, torch::kFloat}) {
+        for (const auto& s : shapes) {
+            torch::manual_seed(23);
+            // A view one sample into a larger tensor starts at an address of no particular alignment.
+            const auto make = [&](int64_t channels) {
+                const auto t = torch::randn({s.n + (s.offset ? 1 : 0), channels, s.h, s.w}).to(device, type)
+                                   .contiguous(torch::MemoryFormat::ChannelsLast);
+                return s.offset ? t.narrow(0, 1, s.n) : t;
+            };
+            const auto x = make(s.in);
+            const auto residual = s.residual ? make(s.out) : torch::Tensor();
+            const auto weight = (s.perSample ? torch::randn({s.n, s.out, s.in}) : torch::randn({s.out, s.in}))
+                                    .div(std::sqrt(static_cast<double>(s.in))).to(device, type);
+            const auto bias = torch::randn({s.out}).to(device, type);
+            const auto y = cuda::pointwiseProjection(x, weight, bias, residual);
+            const auto rows = cpu(x).permute({0, 2, 3, 1}).reshape({s.n, s.h * s.w, s.in});
+            const auto weights = s.perSample ? cpu(weight) : cpu(weight).unsqueeze(0).expand({s.n, s.out, s.in});
+            auto reference = at::bmm(rows, weights.transpose(1, 2)).view({s.n, s.h, s.w, s.out}).permute({0, 3, 1, 2}) +
+                             cpu(bias).view({1, s.out, 1, 1});
+            if (s.residual)
+                reference = reference + cpu(residual);
+            const std::string name = std::string(c10::toString(type)) + " N" + std::to_string(s.n) + " " +
+                                     std::to_string(s.in) + "->" + std::to_string(s.out) + " " + std::to_string(s.h) +
+                                     "x" + std::to_string(s.w) + (s.perSample ? " per-sample weights" : "") +
+                                     (s.residual ? " + residual" : "") + (s.offset ? " (unaligned views)" : "");
+            if (!check(y.has_value(), "cuBLASLt has an algorithm for the projection, " + name))
+                continue;
+            const double error = relativeError(cpu(*y), reference);
+            const double tolerance = type == torch::kFloat ? 1e-5 : type == torch::kHalf ? 2e-3 : 1e-2;
+            check(y->sizes() == reference.sizes() && y->is_contiguous(torch::MemoryFormat::ChannelsLast) &&
+                      error < tolerance,
+                  "projection GEMM with bias and residual = conv1x1 + bias + residual, " + name +
+                      ": relative error " + std::to_string(error) + " < " + std::to_string(tolerance));
+        }
+    }
+#endif
+}
+
 #ifdef EFFICIENTNET_WITH_CUDA
 // The variables that switch a CUDA form off (model.cpp), read when a model is prepared for inference.
 void setEnvironment(const char* name, bool on, const char* value = "1")
@@ -871,6 +925,21 @@ void gateInProjectionMatchesGatePass()
     const std::vector<const char*> passes{"EFFICIENTNET_GATE_PASS"};
     defaultFormMatches("efficientnet_b0", 224, Padding::Symmetric, passes, {1, 40}, "gate in the projection = gate pass");
     defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, passes, {33}, "gate in the projection = gate pass");
+#endif
+}
+
+// The projections with their bias and residual in cuBLASLt's epilogue (the default on CUDA) against
+// EFFICIENTNET_PROJECTION_EPILOGUE=1 (the GEMM or cuDNN's conv, then the epilogue pass): B0 at batch 1 and 40 (per
+// sample gated weights down to 14x14, shared ones below), B3 with TensorFlow SAME at 33 and V2-S (Fused-MBConv
+// projections) at 3.
+void projectionInGemmMatchesEpilogue()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    const std::vector<const char*> epilogue{"EFFICIENTNET_PROJECTION_EPILOGUE"};
+    const std::string what = "projection's bias and residual in the GEMM = epilogue pass";
+    defaultFormMatches("efficientnet_b0", 224, Padding::Symmetric, epilogue, {1, 40}, what);
+    defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, epilogue, {33}, what);
+    defaultFormMatches("efficientnet_v2_s", 224, Padding::Symmetric, epilogue, {3}, what);
 #endif
 }
 
@@ -1040,6 +1109,8 @@ int main(int argc, char** argv)
         {"fusedDepthwiseNetworkMatchesUnfused", fusedDepthwiseNetworkMatchesUnfused},
         {"gatedWeightsMatchComposition", gatedWeightsMatchComposition},
         {"gateInProjectionMatchesGatePass", gateInProjectionMatchesGatePass},
+        {"projectionGemmMatchesComposition", projectionGemmMatchesComposition},
+        {"projectionInGemmMatchesEpilogue", projectionInGemmMatchesEpilogue},
         {"trainingStepInHalfPrecisionFollowsFloat", trainingStepInHalfPrecisionFollowsFloat},
         {"multiTensorAdamWMatchesLibTorchAdamW", multiTensorAdamWMatchesLibTorchAdamW},
         {"memoryEfficientSwishSavesMemory", memoryEfficientSwishSavesMemory},

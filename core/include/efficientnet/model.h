@@ -83,6 +83,9 @@ private:
                                      // [in, out], a transposed view. Undefined: cuDNN's (EFFICIENTNET_POINTWISE=cudnn)
     torch::Tensor m_gatedWeight;     // CUDA 1x1 conv: the folded weight [out, in] for forwardGated. Undefined: none
                                      // (or EFFICIENTNET_GATE_PASS=1: the gate as a pass of its own)
+    torch::Tensor m_projectionWeight; // CUDA 1x1 conv without activation (the projection): the folded weight
+                                      // [out, in] for one cuBLASLt GEMM with the bias and residual in its epilogue.
+                                      // Undefined: GEMM then epilogue (EFFICIENTNET_PROJECTION_EPILOGUE=1)
     bool m_mkldnn = false;       // CPU fp32: folded weight prepacked for oneDNN (what TorchScript's
                                  // optimize_for_inference does), activations converted around each conv
     bool m_activation;

@@ -11,6 +11,7 @@
 
 #ifdef EFFICIENTNET_WITH_CUDA
 #include "engine/cuda/fused_ops.h"
+#include "engine/cuda/pointwise_gemm.h"
 #endif
 
 namespace efficientnet {
@@ -101,6 +102,9 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
     const std::vector<int64_t> padding{m_padding, m_padding};
 #ifdef EFFICIENTNET_WITH_CUDA
     if (m_cudaEpilogue) {
+        if (m_projectionWeight.defined())
+            if (auto y = cuda::pointwiseProjection(x, m_projectionWeight, m_foldedBias, residual))
+                return *y;
         if (m_pointwiseRows.defined() && x.size(0) < kPointwiseGemmBelowBatch) {
             // NCHW in channels_last memory is NHWC: a 1x1 conv is then one GEMM of the pixels (rows) by the weight.
             const auto n = x.size(0), h = x.size(2), w = x.size(3);
@@ -166,6 +170,8 @@ bool ConvNormActivationImpl::takesGate(const torch::Tensor& x) const
     // The per-sample weights are written and read instead of the gated x: worth it where they are much the smaller,
     // i.e. at B0's high-resolution blocks (at 56x56, 24x144 weights against 3,136x144 pixels), not at 7x7 with 1152
     // channels in and 192 out, where they would be four times the activations.
+    // Moving the line to `outputs <= pixels` (B0's 14x14 blocks with 112 outputs too) was 1.5 % slower at batch 256
+    // on an H200 (BENCHMARKS.md, "The projection's bias and residual in cuBLASLt's epilogue").
     return m_gatedWeight.defined() && x.is_cuda() && 2 * m_gatedWeight.size(0) <= x.size(2) * x.size(3);
 }
 
@@ -173,10 +179,13 @@ torch::Tensor ConvNormActivationImpl::forwardGated(const torch::Tensor& x, const
                                                    const torch::Tensor& residual)
 {
 #ifdef EFFICIENTNET_WITH_CUDA
+    const auto weights = cuda::gatedPointwiseWeights(m_gatedWeight, gate);   // [N, out, in]
+    if (m_projectionWeight.defined())
+        if (auto y = cuda::pointwiseProjection(x, weights, m_foldedBias, residual))
+            return *y;
     // NCHW in channels_last memory is NHWC, [N, pixels, in] per sample: one batched GEMM by [in, out] per sample.
     const auto n = x.size(0), h = x.size(2), w = x.size(3);
     const auto rows = x.permute({0, 2, 3, 1}).reshape({n, h * w, x.size(1)});
-    const auto weights = cuda::gatedPointwiseWeights(m_gatedWeight, gate);   // [N, out, in]
     auto y = at::bmm(rows, weights.transpose(1, 2)).view({n, h, w, -1}).permute({0, 3, 1, 2});
     cuda::biasActivationInPlace(y, m_foldedBias, m_activation, residual.defined() ? &residual : nullptr);
     return y;
@@ -240,13 +249,20 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
 #ifdef EFFICIENTNET_WITH_CUDA
     // Below kPointwiseGemmBelowBatch, the 1x1 convs as cuBLAS GEMMs rather than cuDNN convolutions (why: there).
     // EFFICIENTNET_POINTWISE=cudnn keeps cuDNN's at every batch size, for measuring against it.
-    m_pointwiseRows = m_gatedWeight = torch::Tensor();
+    m_pointwiseRows = m_gatedWeight = m_projectionWeight = torch::Tensor();
     const bool pointwise = device.is_cuda() && channelsLast && weight.size(2) == 1 && weight.size(3) == 1 &&
                            f.stride == 1 && f.groups == 1;
     if (pointwise && !environmentIs("EFFICIENTNET_POINTWISE", "cudnn"))
         m_pointwiseRows = weight.reshape({weight.size(0), weight.size(1)}).t();
     if (pointwise && !environmentIs("EFFICIENTNET_GATE_PASS", "1"))
         m_gatedWeight = weight.reshape({weight.size(0), weight.size(1)}).contiguous();
+    // The projection (no SiLU) as one cuBLASLt GEMM that adds the bias and the residual itself, at every batch size:
+    // its output is written once, not written, read back and written again by the epilogue. Measured on an H200, B0
+    // fp16: 0.55 against 0.58 ms at batch 1, 0.6-1.3 % more images per second at 256; B3 1.2 % and V2-S 2.4 % at 256
+    // (BENCHMARKS.md, "The projection's bias and residual in cuBLASLt's epilogue").
+    // EFFICIENTNET_PROJECTION_EPILOGUE=1: the GEMM (or cuDNN's conv) and then the epilogue, for measuring against it.
+    if (pointwise && !m_activation && !environmentIs("EFFICIENTNET_PROJECTION_EPILOGUE", "1"))
+        m_projectionWeight = weight.reshape({weight.size(0), weight.size(1)}).contiguous();
 #endif
     m_foldedBias = bias.to(device, dtype);
 }
