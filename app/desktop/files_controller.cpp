@@ -74,10 +74,11 @@ void FilesController::pasteImage(const QImage& image)
     m_job = m_inference->classifyImage(image, tr("pasted image"));
 }
 
-void FilesController::onJobStarted(quint64 job, int count)
+void FilesController::onJobStarted(quint64 job, const QStringList& files)
 {
     if (job != m_job)
         return;
+    const auto count = files.size();
     if (count <= 1 && m_window->galleryPanel()->count() > 0) {
         // The gallery showed an earlier set: what was opened replaces it, so that the list, the viewer and
         // Export agree (the results of the earlier set are gone).
@@ -93,7 +94,7 @@ void FilesController::onJobStarted(quint64 job, int count)
         return;
     }
     if (count > 1) {   // the gallery shows the run's progress; the status bar does not repeat it
-        m_window->galleryPanel()->begin(count);
+        m_window->galleryPanel()->begin(files);
         m_window->showGallery(!m_live);
         return;
     }

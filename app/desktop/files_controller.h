@@ -45,7 +45,7 @@ Q_SIGNALS:
 private:
     enum class Shown { Nothing, File, Pasted, Entry };
 
-    void onJobStarted(quint64 job, int count);
+    void onJobStarted(quint64 job, const QStringList& files);
     void onFileClassified(const FileResult& result);
     void onJobFinished(quint64 job, bool cancelled);
     void show(const FileResult& result, const QString& caption);

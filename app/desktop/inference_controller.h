@@ -38,7 +38,7 @@ Q_SIGNALS:
     void weightsMismatch(const QString& weights, const QString& fittingModel);   // before modelLoadFailed
     void weightsMissing(const QString& model);                                   // before modelLoadFailed
     void loadingChanged(bool loading);
-    void jobStarted(quint64 job, int count);
+    void jobStarted(quint64 job, const QStringList& files);
     void fileClassified(const efficientnet::desktop::FileResult& result);
     void jobFinished(quint64 job, bool cancelled);
     void frameClassified(const efficientnet::desktop::FrameResult& result);

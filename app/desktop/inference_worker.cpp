@@ -130,7 +130,7 @@ void InferenceWorker::classifyFiles(quint64 job, const QStringList& paths)
     if (cancelled(job))
         return;
     const QStringList files = expandImagePaths(paths);
-    Q_EMIT jobStarted(job, static_cast<int>(files.size()));
+    Q_EMIT jobStarted(job, files);
     // Decoding runs ahead on other threads (core's DecodeAhead, as in the console tool): on a GPU on most of the cores, as the
     // model leaves them free; on the CPU one decoder beside the model's own threads.
     std::vector<std::string> corePaths;
@@ -173,7 +173,7 @@ void InferenceWorker::classifyImage(quint64 job, const QImage& image, const QStr
 {
     if (cancelled(job))
         return;
-    Q_EMIT jobStarted(job, 1);
+    Q_EMIT jobStarted(job, {name});
     FileResult result;
     result.job = job;
     result.count = 1;

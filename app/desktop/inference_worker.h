@@ -70,7 +70,7 @@ Q_SIGNALS:
     // network (switch to it), or the chosen model has no weights cached (download them).
     void weightsMismatch(const QString& weights, const QString& fittingModel);
     void weightsMissing(const QString& model);
-    void jobStarted(quint64 job, int count);
+    void jobStarted(quint64 job, const QStringList& files);   // the files the job will classify, in order
     void fileClassified(const efficientnet::desktop::FileResult& result);
     void jobFinished(quint64 job, bool cancelled);
     void frameClassified(const efficientnet::desktop::FrameResult& result);

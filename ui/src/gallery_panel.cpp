@@ -75,6 +75,9 @@ QIcon placeholderIcon(int size)
     return QIcon(pixmap);
 }
 
+// A row's text until its image is classified: the file's name (when known) over its state.
+QString pendingText(const QString& name, const QString& state) { return name.isEmpty() ? state : name + "\n" + state; }
+
 } // namespace
 
 GalleryPanel::GalleryPanel(QWidget* parent)
@@ -195,15 +198,23 @@ void GalleryPanel::applySizes()
         item->setSizeHint(size);
 }
 
-void GalleryPanel::begin(int count)
+void GalleryPanel::begin(int count) { begin(QStringList(count, QString())); }
+
+void GalleryPanel::begin(const QStringList& paths)
 {
     m_list->clear();
     m_items.clear();
     const QIcon waiting = placeholderIcon(kThumbnailSize);
+    const int count = static_cast<int>(paths.size());
     for (int i = 0; i < count; ++i) {
-        auto* item = new GalleryItem(waiting, tr("waiting…"));
+        // Named from the start, so that rows a stopped run never reached still say which file they are.
+        const QString name = QFileInfo(paths[i]).fileName();
+        auto* item = new GalleryItem(waiting, pendingText(name, tr("waiting…")));
         item->setData(kIndexRole, i);
         item->setData(kDoneRole, false);
+        item->setData(kNameRole, name);
+        if (!paths[i].isEmpty())
+            item->setToolTip("<p style='white-space:pre-wrap'>" + paths[i].toHtmlEscaped() + "</p>");
         m_list->addItem(item);
         m_items.push_back(item);
     }
@@ -281,7 +292,7 @@ void GalleryPanel::finish(bool cancelled)
     m_progress->hide();
     for (QListWidgetItem* item : m_items)   // a stopped run's rows it never reached wait for nothing (found by hand)
         if (!item->data(kDoneRole).toBool())
-            item->setText(tr("not classified"));
+            item->setText(pendingText(item->data(kNameRole).toString(), tr("not classified")));
     const QString failed = m_failed ? tr(", %n failed", nullptr, m_failed) : QString();
     m_summary->setText(cancelled ? tr("Cancelled after %1 of %2%3").arg(m_done).arg(m_items.size()).arg(failed)
                                  : tr("%1 classified%2").arg(m_done - m_failed).arg(failed));

@@ -27,6 +27,7 @@ public:
     explicit GalleryPanel(QWidget* parent = nullptr);
 
     void begin(int count);   // a new set of images; clears the list
+    void begin(const QStringList& paths);   // the same, each row named by its file until it is classified
     void clear();            // no set at all: a single image or a pasted one replaced it
     // top1 is the class name, confidence its probability (0..1); error empty unless the image failed.
     void setEntry(int index, const QString& path, const QImage& thumbnail, const QString& top1, double confidence,
