@@ -72,7 +72,8 @@ set(kWindowsOnly app/windows/cli_launcher.cpp)
 # Source folders (and files) that are not Windows code, and why.
 set(kExcludedFolders
   tests/fuzz/    # libFuzzer harnesses: clang on Linux only
-  core/src/engine/cuda/jpeg_decoder.cpp)   # nvJPEG: Linux CUDA builds only (core/CMakeLists.txt says why)
+  core/src/engine/cuda/jpeg_decoder.cpp   # nvJPEG: Linux CUDA builds only (core/CMakeLists.txt says why)
+  core/src/engine/cuda/pointwise_gemm.cpp)   # cuBLASLt: CUDA builds only (efficientnet_cuda_kernels)
 # Programs compiled and linked whole (not only parsed), so that every Win32 function they call is proved to exist in
 # the Windows import libraries: name|sources|link flags, lists separated by commas. test_platform is the platform
 # layer's own test, which the Windows workflow runs; the launcher is what the installer puts on PATH.
