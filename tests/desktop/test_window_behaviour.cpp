@@ -141,9 +141,26 @@ private Q_SLOTS:
         QVERIFY(gallery->isStale());
         auto* again = gallery->findChild<QPushButton*>("galleryReclassify");
         QVERIFY(again && again->isVisibleTo(gallery));
+        // The model change also classifies the shown image again, as a job of its own that may finish after the
+        // click: only the job that carries the gallery's three files is waited for (CI under load caught the
+        // other one's jobFinished and read the gallery before its run had started).
+        QSignalSpy started(app->inference(), &InferenceController::jobStarted);
         finished.clear();
         again->click();
-        QTRY_VERIFY_WITH_TIMEOUT(!gallery->isRunning() && finished.count() > 0, kClassifyTimeoutMs);
+        const auto galleryJob = [&started] {
+            for (const QList<QVariant>& args : started)
+                if (args.at(1).toStringList().size() == 3)
+                    return args.at(0).value<quint64>();
+            return quint64{0};
+        };
+        const auto galleryJobFinished = [&] {
+            for (const QList<QVariant>& args : finished)
+                if (galleryJob() != 0 && args.at(0).value<quint64>() == galleryJob())
+                    return true;
+            return false;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(galleryJobFinished(), kClassifyTimeoutMs);
+        QVERIFY(!gallery->isRunning());
         QVERIFY(!gallery->isStale());
         QCOMPARE(gallery->count(), 3);
     }
