@@ -167,8 +167,21 @@ void FilesController::cancel()
 void FilesController::showEntry(int index)
 {
     const auto it = std::find_if(m_results.begin(), m_results.end(), [index](const FileResult& r) { return r.index == index; });
-    if (it == m_results.end())
-        return;   // not classified yet
+    if (it == m_results.end()) {
+        // Not classified (yet): the viewer says so rather than keep showing another image (found by hand: a
+        // cancelled run's unreached row, selected, left the last image it had shown on screen).
+        const QString path = m_window->galleryPanel()->entryPath(index);
+        if (path.isEmpty())
+            return;
+        m_shown = Shown::Nothing;
+        m_shownPath.clear();
+        m_window->showMessageInView(m_window->galleryPanel()->isRunning()
+                                        ? tr("Not classified yet: waiting for its turn.")
+                                        : tr("Not classified: the run stopped before this image.\n"
+                                             "Open it, or the folder again, to classify it."),
+                                    QDir::toNativeSeparators(path));
+        return;
+    }
     const FileResult& r = *it;
     m_shown = Shown::Entry;
     m_shownEntry = static_cast<int>(it - m_results.begin());

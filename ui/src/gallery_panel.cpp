@@ -213,6 +213,7 @@ void GalleryPanel::begin(const QStringList& paths)
         item->setData(kIndexRole, i);
         item->setData(kDoneRole, false);
         item->setData(kNameRole, name);
+        item->setData(kPathRole, paths[i]);
         if (!paths[i].isEmpty())
             item->setToolTip("<p style='white-space:pre-wrap'>" + paths[i].toHtmlEscaped() + "</p>");
         m_list->addItem(item);
@@ -318,6 +319,10 @@ int GalleryPanel::count() const { return m_items.size(); }
 QString GalleryPanel::summaryText() const { return m_summary->text(); }
 int GalleryPanel::progressValue() const { return m_progress->value(); }
 QString GalleryPanel::entryText(int index) const { return index < count() ? m_items[index]->text() : QString(); }
+QString GalleryPanel::entryPath(int index) const
+{
+    return index >= 0 && index < count() ? m_items[index]->data(kPathRole).toString() : QString();
+}
 bool GalleryPanel::entryIsError(int index) const { return index < count() && m_items[index]->data(kErrorRole).toBool(); }
 QSize GalleryPanel::entrySize(int index) const
 {

@@ -38,6 +38,7 @@ public:
 
     int count() const;
     QString entryText(int index) const;
+    QString entryPath(int index) const;   // the file, from the start of the run
     bool entryIsError(int index) const;
     bool isRunning() const { return m_running; }
     bool isStale() const { return m_stale; }

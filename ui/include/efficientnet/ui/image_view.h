@@ -18,6 +18,7 @@ public:
     void setImage(const QImage& image);
     QImage image() const { return m_image; }
     void setPlaceholderText(const QString& text);
+    QString placeholderText() const { return m_placeholder; }
     void setOverlay(const QStringList& lines);   // empty: none
     QStringList overlay() const { return m_overlay; }
     // The image with the overlay drawn on it, at the image's own size (a live snapshot).
