@@ -16,6 +16,9 @@
 #   MODELS="..." bash benchmarks/gpu_calls.sh engine   # one call on a fresh machine: bench + test_cuda built; the
 #                                         # default form against each of COMPARE's (default: the 1x1 convs on cuDNN) at
 #                                         # BATCHES (1,16,256); then test_cuda (TESTS: only the checks named like it)
+#   COMPARE="EFFICIENTNET_EXPAND_EPILOGUE=1 EFFICIENTNET_UNFUSED_DW=1" MODELS="efficientnet_b0 efficientnet_b3" \
+#     BATCHES=1,16,256 ANCHORS=1 bash benchmarks/gpu_calls.sh engine   # the tiled depthwise kernel with the
+#                                         # expansion's epilogue, without it, and cuDNN's; anchors; all of test_cuda
 #   COMPARE=EFFICIENTNET_GATE_PASS=1 BATCHES=1,256 TESTS=Gate bash benchmarks/gpu_calls.sh engine   # the SE's gate in
 #                                         # the projection's weights against a pass of its own (+ would join variables
 #                                         # of one form: VAR=1+VAR2=1); test_cuda's checks named like "Gate"
@@ -110,13 +113,19 @@ case ${1:-} in
     grep -E "FAIL|passed" "$out/test_cuda.log" | cut -c1-300 | tail -10
     ;;
   engine)   # one call on a fresh machine: deps, bench + test_cuda; each COMPARE form against the default for MODELS,
-            # then test_cuda in the time left
+            # PyTorch's anchors after them when ANCHORS=1, then test_cuda in the time left
     stage build STAGES="deps build" TARGETS="efficientnet-bench test_cuda"
     echo "built at $SECONDS s"
     environment
     for setting in ${COMPARE:-EFFICIENTNET_POINTWISE=cudnn}; do
       compare "$setting" "${BATCHES:-1,16,256}" ${MODELS:-efficientnet_b0}
     done
+    if [ "${ANCHORS:-0}" = 1 ]; then
+      timeout 150 python3 benchmarks/anchors.py --batches 1,256 --compile-batches 1,256 \
+        --compile-modes reduce-overhead > "$out/anchors.log" 2>&1
+      grep -E "^anchor" "$out/anchors.log"
+      echo "anchors done at $SECONDS s"
+    fi
     timeout $((585 - SECONDS)) stdbuf -oL build-gpu/tests/test_cuda ${TESTS:-} > "$out/test_cuda.log" 2>&1
     echo "test_cuda rc $? at $SECONDS s"
     grep -E "FAIL|passed" "$out/test_cuda.log" | cut -c1-300 | tail -10

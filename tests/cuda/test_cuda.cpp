@@ -716,7 +716,7 @@ void fusedDepthwiseMatchesComposition()
         {2, 36, 15, 15, 3, 2, {0, 1, 0, 1}, torch::kFloat, 1e-5},       // fp32 in packs of 4; TF SAME 15 -> 8
         {4, 7, 10, 13, 3, 1, {1, 1, 1, 1}, torch::kFloat, 1e-5},
         {1, 3840, 5, 5, 3, 1, {1, 1, 1, 1}, torch::kHalf, 1e-2},
-        {64, 144, 56, 56, 3, 1, {1, 1, 1, 1}, torch::kHalf, 1e-2}};     // one tile per image
+        {64, 144, 56, 56, 3, 1, {1, 1, 1, 1}, torch::kHalf, 1e-2}};     // a larger batch
     const torch::Device device(torch::kCUDA, 0);
     for (const auto& k : cases) {
         torch::manual_seed(11);
@@ -768,6 +768,25 @@ void fusedDepthwiseMatchesComposition()
         const double gateError = relativeError(cpu(gated), expectedGated);
         check(gateError < k.tolerance, "SE gate from the fused sums = composition: " + shape + ", relative error " +
                                            std::to_string(gateError) + " < " + std::to_string(k.tolerance));
+
+        // x as an expansion conv's output before its bias and SiLU, which the kernel applies as it reads x: the
+        // same composition on silu(x + inputBias), with the padding still zero (not silu(bias)).
+        const auto inputBias = torch::randn({k.c}).to(device, k.type);
+        const auto activated = torch::silu(cpu(x) + cpu(inputBias).view({1, k.c, 1, 1}));
+        const auto paddedAfter = torch::constant_pad_nd(activated, {left, right, top, bottom}, 0);
+        const auto expectedAfter =
+            torch::silu(torch::conv2d(paddedAfter, weight, cpu(bias), stride, noPadding, noDilation, k.c));
+        const auto after = cuda::depthwiseSiluSqueeze(x, taps, bias, k.k, k.stride, k.padding, true, inputBias);
+        const bool afterRight = after && after->y.sizes() == expectedAfter.sizes();
+        const double afterError = afterRight ? relativeError(cpu(after->y), expectedAfter) : 1.0;
+        const double afterMeanError =
+            afterRight ? relativeError(cpu(after->partialSums).sum(1) / double(after->y.size(2) * after->y.size(3)),
+                                       expectedAfter.mean({2, 3}))
+                       : 1.0;
+        check(afterError < k.tolerance && afterMeanError < k.tolerance,
+              "fused depthwise with the expansion's bias and SiLU on its input = composition on silu(x + b): " + shape +
+                  ", relative error " + std::to_string(afterError) + ", means " + std::to_string(afterMeanError) +
+                  " < " + std::to_string(k.tolerance));
     }
 #endif
 }
@@ -913,6 +932,20 @@ void fusedDepthwiseNetworkMatchesUnfused()
     for (const auto padding : {Padding::Symmetric, Padding::TfSame})
         defaultFormMatches("efficientnet_b0", 224, padding, {"EFFICIENTNET_UNFUSED_DW"}, {1, 5},
                            "fused depthwise logits = unfused");
+    defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, {"EFFICIENTNET_UNFUSED_DW"}, {1, 3},
+                       "fused depthwise logits = unfused");
+#endif
+}
+
+// The expansion's bias and SiLU applied by the fused depthwise kernel as it reads its input (the default on CUDA
+// where that kernel runs) against EFFICIENTNET_EXPAND_EPILOGUE=1 (the expansion's epilogue as a pass of its own):
+// B0 at batch 1 and 5 (the fused depthwise kernel runs below batch 32), symmetric and TensorFlow SAME.
+void expansionEpilogueInDepthwiseMatchesPass()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    for (const auto padding : {Padding::Symmetric, Padding::TfSame})
+        defaultFormMatches("efficientnet_b0", 224, padding, {"EFFICIENTNET_EXPAND_EPILOGUE"}, {1, 5},
+                           "expansion's epilogue in the depthwise kernel = epilogue pass");
 #endif
 }
 
@@ -1107,6 +1140,7 @@ int main(int argc, char** argv)
         {"fusedSqueezeExcitationMatchesComposition", fusedSqueezeExcitationMatchesComposition},
         {"fusedDepthwiseMatchesComposition", fusedDepthwiseMatchesComposition},
         {"fusedDepthwiseNetworkMatchesUnfused", fusedDepthwiseNetworkMatchesUnfused},
+        {"expansionEpilogueInDepthwiseMatchesPass", expansionEpilogueInDepthwiseMatchesPass},
         {"gatedWeightsMatchComposition", gatedWeightsMatchComposition},
         {"gateInProjectionMatchesGatePass", gateInProjectionMatchesGatePass},
         {"projectionGemmMatchesComposition", projectionGemmMatchesComposition},

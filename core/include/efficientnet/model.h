@@ -63,7 +63,18 @@ public:
     // CUDA inference, a depthwise conv below batch 32 (B0/B1): the conv, bias and SiLU in one hand-written kernel that
     // also sums its output per sample and channel for the squeeze-and-excitation after it (into *partialSums when
     // given; see cuda/fused_ops.h). Undefined when this conv has no such form here (the caller then runs forward()).
-    torch::Tensor forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums);
+    // inputBias: x is an expansion conv's output before its bias and SiLU (forwardBeforeEpilogue), which the kernel
+    // applies as it reads x.
+    torch::Tensor forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums,
+                                   const torch::Tensor& inputBias = {});
+    // A depthwise conv that forwardSqueezing would take, at this batch size, together with the expansion's bias and
+    // SiLU.
+    bool takesExpansionEpilogue(int64_t batch) const;
+    // CUDA inference, an expansion (1x1) conv: the conv alone, without its bias and SiLU, which the depthwise kernel
+    // after it applies (forwardSqueezing's inputBias = epilogueBias()); finishEpilogue applies them where it cannot.
+    torch::Tensor forwardBeforeEpilogue(const torch::Tensor& x);
+    const torch::Tensor& epilogueBias() const { return m_foldedBias; }
+    void finishEpilogue(torch::Tensor& y) const;
     // CUDA inference, a 1x1 projection after a squeeze-and-excitation: whether it should take the SE's gate into its
     // weights (forwardGated) for input x, rather than have x gated in a pass of its own first.
     bool takesGate(const torch::Tensor& x) const;
@@ -72,6 +83,8 @@ public:
     torch::Tensor forwardGated(const torch::Tensor& x, const torch::Tensor& gate, const torch::Tensor& residual);
 
 private:
+    torch::Tensor convolve(const torch::Tensor& x) const;   // CUDA epilogue form: the conv without bias
+
     torch::nn::Conv2d m_conv{nullptr};
     torch::nn::BatchNorm2d m_bn{nullptr};
     torch::Tensor m_foldedWeight;
@@ -79,6 +92,7 @@ private:
     bool m_cudaEpilogue = false; // CUDA: bias, SiLU and residual in one hand-written pass after the conv
     torch::Tensor m_depthwiseTaps;   // CUDA depthwise: folded weight as [k*k, channels] in the model's dtype;
     torch::Tensor m_depthwiseBias;   // folded bias in fp32. Undefined: no fused form (or EFFICIENTNET_UNFUSED_DW=1)
+    bool m_takesExpansionEpilogue = false;   // the fused depthwise form applies the expansion's bias and SiLU
     torch::Tensor m_pointwiseRows;   // CUDA 1x1 conv as a cuBLAS GEMM at small batches: the folded weight as
                                      // [in, out], a transposed view. Undefined: cuDNN's (EFFICIENTNET_POINTWISE=cudnn)
     torch::Tensor m_gatedWeight;     // CUDA 1x1 conv: the folded weight [out, in] for forwardGated. Undefined: none
@@ -133,7 +147,9 @@ private:
     // CUDA inference: the depthwise conv and the squeeze-excitation after it as ConvNormActivation::forwardSqueezing
     // and SqueezeExcitation::gateFromSums; false (h untouched) where that form does not apply. The gate is applied to
     // h, or left in *gate for the projection to take (ConvNormActivation::takesGate).
-    bool depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate);
+    // expansion: h is that conv's output before its bias and SiLU (ConvNormActivation::forwardBeforeEpilogue); they
+    // are applied on the way, and h holds the finished expansion if false is returned.
+    bool depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate, const ConvNormActivationImpl* expansion);
 
     torch::nn::Sequential m_block{nullptr};
     bool m_residual;

@@ -25,20 +25,26 @@ constexpr int64_t kSqueezeDivisor = 4;   // torchvision: squeeze channels = max(
 // run (BENCHMARKS.md, "The fused squeeze-and-excitation gate"): it is 4-13 % faster at batch 64 and 256 but 2-17 %
 // slower at 1-16, where its one excitation block per sample leaves the GPU mostly idle and cuBLAS's small GEMMs win.
 constexpr int64_t kFusedGateMinBatch = 32;
-// The hand-written depthwise conv with the squeeze (cuda/fused_ops.h) below this batch size. Measured on an H200, B0
-// fp16, one after the other in one run (BENCHMARKS.md, "The fused depthwise convolution"): 9-13 % faster at batch
-// 1-16, but 24 % slower at 256, where cuDNN's depthwise kernel (tiled, reusing inputs across rows) outruns its one
-// strip of pixels per thread. And only for the variants where it pays: B0 (5-13 % faster) and B1 (B0's widths, not
-// measured). At batch 1 B3 at 300 px was no faster (3 % slower, within the run-to-run noise) and V2-S at 384 px 15 %
-// slower (three alternated rounds each, one H200 run), so they, and the variants between and beyond them, keep
-// cuDNN's depthwise convolution.
+// The hand-written depthwise conv with the squeeze (cuda/fused_ops.h) below this batch size, cuDNN's from it up.
+// Measured on an H200, fp16, alternated in one run (BENCHMARKS.md, "The depthwise convolution from a tile"): for B0
+// 0.43-0.45 against 0.62-0.68 ms at batch 1 and 0.81-0.85 against 1.10-1.11 ms at batch 16; at batch 256 the fused
+// kernel was 5 % slower than cuDNN's convolution with the epilogue and the squeeze's own pass (37,500-37,800 against
+// 39,300-39,800 img/s in its fastest form, four outputs per thread), so cuDNN's kernel keeps the large batches.
 constexpr int64_t kFusedDepthwiseBelowBatch = 32;
 // The 1x1 convs as cuBLAS GEMMs (one matrix product in channels_last memory) below this batch size, cuDNN's
 // convolution from it up. Measured on an H200, fp16, alternated twice in each of two calls (BENCHMARKS.md, "1x1
 // convolutions on cuBLAS"): at batch 1 cuBLAS is 4-7 % faster for B0 (0.566-0.581 against 0.595-0.619 ms), 2-9 %
 // for B3 and 2-6 % for V2-S; at batch 256 it is level for B0 and V2-S but 2 % slower for B3.
 constexpr int64_t kPointwiseGemmBelowBatch = 32;
-bool fusedDepthwisePays(const std::string& variant) { return variant == "efficientnet_b0" || variant == "efficientnet_b1"; }
+// The hand-written depthwise conv only for the variants where it pays: B0 and B3 (B3 at 300 px: 1.08 against
+// 1.18-1.29 ms at batch 1, 2.27-2.30 against 2.77-2.86 ms at 16, same run), and B1 and B2 between them (not
+// measured). V2-S at 384 px was 10 % slower at batch 1 (1.58 against 1.43 ms, the kernel's first form); it and the
+// larger variants (not measured) keep cuDNN's depthwise convolution.
+bool fusedDepthwisePays(const std::string& variant)
+{
+    return variant == "efficientnet_b0" || variant == "efficientnet_b1" || variant == "efficientnet_b2" ||
+           variant == "efficientnet_b3";
+}
 
 // An environment variable that switches a CUDA form off for measuring against it (BENCHMARKS.md), read when a model
 // is prepared for inference.
@@ -105,14 +111,7 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
         if (m_projectionWeight.defined())
             if (auto y = cuda::pointwiseProjection(x, m_projectionWeight, m_foldedBias, residual))
                 return *y;
-        if (m_pointwiseRows.defined() && x.size(0) < kPointwiseGemmBelowBatch) {
-            // NCHW in channels_last memory is NHWC: a 1x1 conv is then one GEMM of the pixels (rows) by the weight.
-            const auto n = x.size(0), h = x.size(2), w = x.size(3);
-            const auto rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
-            x = at::mm(rows, m_pointwiseRows).view({n, h, w, -1}).permute({0, 3, 1, 2});
-        } else {
-            x = torch::conv2d(x, m_foldedWeight, {}, o.stride(), padding, o.dilation(), o.groups());
-        }
+        x = convolve(x);
         cuda::biasActivationInPlace(x, m_foldedBias, m_activation, residual.defined() ? &residual : nullptr);
         return x;
     }
@@ -139,7 +138,45 @@ torch::Tensor ConvNormActivationImpl::forwardAdding(torch::Tensor x, const torch
     return x + residual;
 }
 
-torch::Tensor ConvNormActivationImpl::forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums)
+torch::Tensor ConvNormActivationImpl::convolve(const torch::Tensor& x) const
+{
+    const auto& o = m_conv->options;
+    if (m_pointwiseRows.defined() && x.size(0) < kPointwiseGemmBelowBatch) {
+        // NCHW in channels_last memory is NHWC: a 1x1 conv is then one GEMM of the pixels (rows) by the weight.
+        const auto n = x.size(0), h = x.size(2), w = x.size(3);
+        const auto rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, x.size(1)});
+        return at::mm(rows, m_pointwiseRows).view({n, h, w, -1}).permute({0, 3, 1, 2});
+    }
+    return torch::conv2d(x, m_foldedWeight, {}, o.stride(), std::vector<int64_t>{m_padding, m_padding}, o.dilation(),
+                         o.groups());
+}
+
+torch::Tensor ConvNormActivationImpl::forwardBeforeEpilogue(const torch::Tensor& x)
+{
+    if (!m_cudaEpilogue || m_dynamicSamePadding || !m_activation)
+        return {};
+    return convolve(x);
+}
+
+void ConvNormActivationImpl::finishEpilogue(torch::Tensor& y) const
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    cuda::biasActivationInPlace(y, m_foldedBias, m_activation, nullptr);
+#else
+    (void)y;
+#endif
+}
+
+bool ConvNormActivationImpl::takesExpansionEpilogue(int64_t batch) const
+{
+    const int64_t kernel = m_conv->options.kernel_size()->at(0);
+    const int64_t stride = m_conv->options.stride()->at(0);
+    return m_takesExpansionEpilogue && m_depthwiseTaps.defined() && batch < kFusedDepthwiseBelowBatch &&
+           (kernel == 3 || kernel == 5) && (stride == 1 || stride == 2);
+}
+
+torch::Tensor ConvNormActivationImpl::forwardSqueezing(const torch::Tensor& x, torch::Tensor* partialSums,
+                                                       const torch::Tensor& inputBias)
 {
 #ifdef EFFICIENTNET_WITH_CUDA
     if (!m_depthwiseTaps.defined() || x.size(0) >= kFusedDepthwiseBelowBatch)
@@ -152,7 +189,7 @@ torch::Tensor ConvNormActivationImpl::forwardSqueezing(const torch::Tensor& x, t
     const auto [left, right] = m_dynamicSamePadding ? samePadding(x.size(3), kernel, stride)
                                                     : std::pair{m_padding, m_padding};
     auto result = cuda::depthwiseSiluSqueeze(x, m_depthwiseTaps, m_depthwiseBias, kernel, stride,
-                                             {top, bottom, left, right}, partialSums != nullptr);
+                                             {top, bottom, left, right}, partialSums != nullptr, inputBias);
     if (!result)
         return {};
     if (partialSums)
@@ -161,6 +198,7 @@ torch::Tensor ConvNormActivationImpl::forwardSqueezing(const torch::Tensor& x, t
 #else
     (void)x;
     (void)partialSums;
+    (void)inputBias;
     return {};
 #endif
 }
@@ -241,6 +279,7 @@ void ConvNormActivationImpl::foldBatchNorm(const torch::Device& device, torch::S
         m_depthwiseTaps = weight.reshape({channels, -1}).t().contiguous().to(device, dtype);
         m_depthwiseBias = bias.to(device, torch::kFloat);
     }
+    m_takesExpansionEpilogue = !environmentIs("EFFICIENTNET_EXPAND_EPILOGUE", "1");
 #else
     (void)fusedDepthwise;
 #endif
@@ -366,8 +405,19 @@ torch::Tensor MBConvImpl::forward(torch::Tensor x)
     const auto residual = m_residual ? x : torch::Tensor();
     auto h = x;
     torch::Tensor gate;   // the SE's gate, when the projection (the next and last layer) takes it into its weights
+    ConvNormActivationImpl* expansion = nullptr;   // h is its output before its bias and SiLU
     for (size_t i = 0; i < last; ++i) {
-        if (static_cast<int64_t>(i) == m_depthwise && depthwiseAndGate(h, gate)) {
+        const auto index = static_cast<int64_t>(i);
+        if (index + 1 == m_depthwise && !is_training() && !torch::GradMode::is_enabled() &&
+            m_block->at<ConvNormActivationImpl>(i + 1).takesExpansionEpilogue(h.size(0))) {
+            auto& conv = m_block->at<ConvNormActivationImpl>(i);
+            if (auto y = conv.forwardBeforeEpilogue(h); y.defined()) {
+                h = std::move(y);
+                expansion = &conv;
+                continue;
+            }
+        }
+        if (index == m_depthwise && depthwiseAndGate(h, gate, expansion)) {
             ++i;   // the squeeze-excitation is done too
             continue;
         }
@@ -376,10 +426,10 @@ torch::Tensor MBConvImpl::forward(torch::Tensor x)
     return gate.defined() ? output.forwardGated(h, gate, residual) : output.forwardAdding(h, residual);
 }
 
-bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate)
+bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate, const ConvNormActivationImpl* expansion)
 {
     if (is_training() || torch::GradMode::is_enabled())
-        return false;
+        return false;   // never with an expansion left unfinished: forward() only leaves one for inference
     const auto depthwise = static_cast<size_t>(m_depthwise);
     auto& se = m_block->at<SqueezeExcitationImpl>(depthwise + 1);
     auto& conv = m_block->at<ConvNormActivationImpl>(depthwise);
@@ -388,7 +438,10 @@ bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate)
         return depthwise + 2 == m_block->size() - 1 && m_block->at<ConvNormActivationImpl>(depthwise + 2).takesGate(y);
     };
     torch::Tensor partialSums;
-    auto y = conv.forwardSqueezing(h, se.gatesFromSums() ? &partialSums : nullptr);
+    auto y = conv.forwardSqueezing(h, se.gatesFromSums() ? &partialSums : nullptr,
+                                   expansion ? expansion->epilogueBias() : torch::Tensor());
+    if (!y.defined() && expansion)
+        expansion->finishEpilogue(h);   // the kernel could not take the expansion's bias and SiLU: a pass of its own
     if (!y.defined()) {
         // No fused depthwise kernel here (large batches, other variants): where the SE's fused gate runs, the gate
         // may still go into the projection, from sums of its own (ATen's reduction in fp32). Summing in the

@@ -5,6 +5,8 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
@@ -64,15 +66,27 @@ __global__ void excitationKernel(const float* __restrict__ partial, int tiles, f
                                  const float* __restrict__ w2t, const float* __restrict__ b2,
                                  float* __restrict__ gate, int channels, int squeezed)
 {
-    extern __shared__ float shared[];   // channels means, then squeezed hidden units
+    extern __shared__ float shared[];   // channels means, squeezed hidden units, then max(threads, channels) sums
     float* s = shared;
     float* hidden = shared + channels;
+    float* groupSums = hidden + squeezed;
     const int n = blockIdx.x;
     const float* sums = partial + int64_t(n) * tiles * channels;
+    // Many tiles (small batches) are added up by groups of threads, each over every groups-th tile, then the groups'
+    // totals in order: the same fixed order on every run.
+    const int groups = max(1, static_cast<int>(blockDim.x) / channels);
+    for (int i = threadIdx.x; i < groups * channels; i += blockDim.x) {
+        const int c = i % channels;
+        float total = 0.0f;
+        for (int t = i / channels; t < tiles; t += groups)
+            total += sums[int64_t(t) * channels + c];
+        groupSums[i] = total;
+    }
+    __syncthreads();
     for (int c = threadIdx.x; c < channels; c += blockDim.x) {
         float total = 0.0f;
-        for (int t = 0; t < tiles; ++t)
-            total += sums[int64_t(t) * channels + c];
+        for (int g = 0; g < groups; ++g)
+            total += groupSums[g * channels + c];
         s[c] = total * scale;
     }
     __syncthreads();
@@ -130,107 +144,117 @@ struct alignas(sizeof(T) * V) Pack {
     T v[V];
 };
 
-constexpr int kStrip = 4;   // output pixels of one row per work item: their taps share input columns
+// SiLU with the fast approximate division (two instructions, not IEEE division's dozen): the depthwise kernel applies
+// it to every staged input (with inputBias) and every output, where the division was measured to cost more than the
+// expansion's epilogue pass that it replaces (BENCHMARKS.md, "The depthwise convolution from a tile").
+__device__ __forceinline__ float fastSilu(float v) { return __fdividef(v, 1.0f + __expf(-v)); }
 
 // The depthwise convolution of an MBConv block, channels_last, with its folded BatchNorm bias, SiLU and the squeeze
-// of the block's squeeze-and-excitation in the same pass. cuDNN's depthwise kernel writes its output, the epilogue
-// reads and rewrites it, and the squeeze's mean reads it a third time; here it is written once. A work item is V
-// channels of kStrip neighbouring output pixels of one row: each input column of a kernel row is loaded once and
-// used by every output pixel whose taps reach it. Accumulation in fp32 over T inputs and weights, as cuDNN does.
-// Block (tile, n, chunk): threadIdx.x picks the channels (fixed for the thread, so its sums stay in registers),
-// threadIdx.y and the tile stride over the image's rows and strips. The block adds its threads' sums in a fixed
-// order and writes them to partial[n][tile][c], which the excitation adds up in order: no atomics and no buffer to
-// clear, so a replayed graph gives bit-identical sums every time.
+// of the block's squeeze-and-excitation in the same pass: cuDNN's depthwise kernel writes its output, the epilogue
+// reads and rewrites it, and the squeeze's mean reads it a third time; here it is written once. A block computes a
+// tile of output pixels for `packsPerBlock` packs of V channels: it first loads into shared memory the input pixels
+// the tile's taps reach (each once, 16-byte loads, zero where the padding is), then each thread computes one output
+// pixel's pack from there, accumulating in fp32 as cuDNN does. With inputBias (x is then an expansion conv's output
+// before its bias and SiLU), the tile holds silu(x + inputBias): the expansion needs no epilogue pass of its own.
+// Block (tile, chunk of channels, sample); the squeeze's partial sums go to partial[n][tile][c], added up per block
+// in a fixed order: no atomics and no buffer to clear, so a replayed graph gives bit-identical sums every time.
+// An earlier form without the tile (four outputs of a row per thread, reading through the L1 cache) was 15 % slower
+// at batch 1; a form of this one with four outputs per thread was 9 % slower at batch 1 and, like this one, slower
+// than cuDNN's convolution + epilogue at batch 256 (BENCHMARKS.md).
 template <typename T, int V, int K, int S>
-__global__ void depthwiseSiluSqueezeKernel(const T* __restrict__ x, const T* __restrict__ weight,
-                                           const float* __restrict__ bias, T* __restrict__ y,
-                                           float* __restrict__ partial, int height, int width, int channels,
-                                           int outHeight, int outWidth, int padTop, int padLeft, int strips)
+__global__ void depthwiseTiledKernel(const T* __restrict__ x, const T* __restrict__ weight,
+                                     const float* __restrict__ bias, const T* __restrict__ inputBias,
+                                     T* __restrict__ y, float* __restrict__ partial, int height, int width,
+                                     int channels, int outHeight, int outWidth, int padTop, int padLeft,
+                                     int tileHeight, int tileWidth, int tilesAcross, int packsPerBlock)
 {
-    extern __shared__ float threadSums[];   // [blockDim.y][blockDim.x * V], when partial is wanted
+    extern __shared__ float4 tileMemory[];   // the input tile; afterwards the threads' sums (float4: 16-byte aligned)
     using P = Pack<T, V>;
-    constexpr int kColumns = (kStrip - 1) * S + K;
-    const int n = blockIdx.y, tiles = gridDim.x;
-    const int c0 = (blockIdx.z * blockDim.x + threadIdx.x) * V;
-    float sum[V];
-#pragma unroll
-    for (int v = 0; v < V; ++v)
-        sum[v] = 0.0f;
-    if (c0 < channels) {
-        const T* image = x + int64_t(n) * height * width * channels + c0;
-        T* out = y + int64_t(n) * outHeight * outWidth * channels + c0;
-        float b[V];
+    P* tile = reinterpret_cast<P*>(tileMemory);   // [inHeight][inWidth][packsPerBlock]
+    const int inHeight = (tileHeight - 1) * S + K, inWidth = (tileWidth - 1) * S + K;
+    const int n = blockIdx.z, tiles = gridDim.x;
+    const int firstPack = blockIdx.y * packsPerBlock;
+    const int blockPacks = min(packsPerBlock, channels / V - firstPack);
+    const int oy0 = blockIdx.x / tilesAcross * tileHeight, ox0 = blockIdx.x % tilesAcross * tileWidth;
+    const int iy0 = oy0 * S - padTop, ix0 = ox0 * S - padLeft;
+    const T* image = x + int64_t(n) * height * width * channels + firstPack * V;
+    for (int i = threadIdx.x; i < inHeight * inWidth * packsPerBlock; i += blockDim.x) {
+        const int p = i % packsPerBlock, pixel = i / packsPerBlock;
+        const int iy = iy0 + pixel / inWidth, ix = ix0 + pixel % inWidth;
+        P value;
 #pragma unroll
         for (int v = 0; v < V; ++v)
-            b[v] = bias[c0 + v];
-        const int items = outHeight * strips;
-        for (int item = blockIdx.x * blockDim.y + threadIdx.y; item < items; item += tiles * blockDim.y) {
-            const int ow0 = (item % strips) * kStrip;
-            const int oh = item / strips;
-            float acc[kStrip][V];
-#pragma unroll
-            for (int p = 0; p < kStrip; ++p)
+            value.v[v] = static_cast<T>(0.0f);
+        if (p < blockPacks && iy >= 0 && iy < height && ix >= 0 && ix < width) {
+            value = *reinterpret_cast<const P*>(image + (int64_t(iy) * width + ix) * channels + p * V);
+            if (inputBias) {
+                const P b = *reinterpret_cast<const P*>(inputBias + (firstPack + p) * V);
 #pragma unroll
                 for (int v = 0; v < V; ++v)
-                    acc[p][v] = 0.0f;
-            const int iw0 = ow0 * S - padLeft;
-#pragma unroll
-            for (int kh = 0; kh < K; ++kh) {
-                const int ih = oh * S - padTop + kh;
-                if (ih < 0 || ih >= height)
-                    continue;
-                P taps[K];
-#pragma unroll
-                for (int kw = 0; kw < K; ++kw)
-                    taps[kw] = *reinterpret_cast<const P*>(weight + (kh * K + kw) * channels + c0);
-                const T* row = image + int64_t(ih) * width * channels;
-#pragma unroll
-                for (int j = 0; j < kColumns; ++j) {
-                    const int iw = iw0 + j;
-                    if (iw < 0 || iw >= width)
-                        continue;
-                    const P in = *reinterpret_cast<const P*>(row + int64_t(iw) * channels);
-#pragma unroll
-                    for (int p = 0; p < kStrip; ++p) {
-                        const int kw = j - p * S;   // known at compile time once unrolled
-                        if (kw < 0 || kw >= K)
-                            continue;
-#pragma unroll
-                        for (int v = 0; v < V; ++v)
-                            acc[p][v] += static_cast<float>(in.v[v]) * static_cast<float>(taps[kw].v[v]);
-                    }
-                }
-            }
-            T* outRow = out + (int64_t(oh) * outWidth + ow0) * channels;
-#pragma unroll
-            for (int p = 0; p < kStrip; ++p) {
-                if (ow0 + p >= outWidth)
-                    break;
-                P result;
-#pragma unroll
-                for (int v = 0; v < V; ++v) {
-                    result.v[v] = static_cast<T>(silu(acc[p][v] + b[v]));
-                    sum[v] += static_cast<float>(result.v[v]);
-                }
-                *reinterpret_cast<P*>(outRow + int64_t(p) * channels) = result;
+                    value.v[v] = static_cast<T>(fastSilu(static_cast<float>(value.v[v]) + static_cast<float>(b.v[v])));
             }
         }
+        tile[i] = value;
+    }
+    __syncthreads();
+    const int p = threadIdx.x % packsPerBlock, pixel = threadIdx.x / packsPerBlock;
+    const int ty = pixel / tileWidth, tx = pixel % tileWidth;
+    const int oy = oy0 + ty, ox = ox0 + tx;
+    float result[V];   // this thread's share of the squeeze
+#pragma unroll
+    for (int v = 0; v < V; ++v)
+        result[v] = 0.0f;
+    if (pixel < tileHeight * tileWidth && p < blockPacks && oy < outHeight && ox < outWidth) {
+        const int c0 = (firstPack + p) * V;
+        float acc[V];
+#pragma unroll
+        for (int v = 0; v < V; ++v)
+            acc[v] = 0.0f;
+#pragma unroll
+        for (int kh = 0; kh < K; ++kh)
+#pragma unroll
+            for (int kw = 0; kw < K; ++kw) {
+                const P in = tile[((ty * S + kh) * inWidth + tx * S + kw) * packsPerBlock + p];
+                const P w = *reinterpret_cast<const P*>(weight + (kh * K + kw) * channels + c0);
+#pragma unroll
+                for (int v = 0; v < V; ++v)
+                    acc[v] += static_cast<float>(in.v[v]) * static_cast<float>(w.v[v]);
+            }
+        P out;
+#pragma unroll
+        for (int v = 0; v < V; ++v) {
+            out.v[v] = static_cast<T>(fastSilu(acc[v] + bias[c0 + v]));
+            result[v] = static_cast<float>(out.v[v]);
+        }
+        *reinterpret_cast<P*>(y + ((int64_t(n) * outHeight + oy) * outWidth + ox) * channels + c0) = out;
     }
     if (!partial)
         return;
-    const int blockChannels = blockDim.x * V;   // the block's channels
+    // The squeeze: threadSums[pixel][channel of the block] (thread = pixel * packsPerBlock + pack), added up by groups
+    // of threads over every groups-th pixel, then the groups' totals in order.
+    __syncthreads();   // the tile has been read; its space holds the sums now
+    float* threadSums = reinterpret_cast<float*>(tileMemory);
+    const int blockChannels = packsPerBlock * V;
+    float* groupSums = threadSums + max(blockDim.x * V, static_cast<unsigned>(blockChannels));
 #pragma unroll
     for (int v = 0; v < V; ++v)
-        threadSums[threadIdx.y * blockChannels + threadIdx.x * V + v] = sum[v];
+        threadSums[threadIdx.x * V + v] = result[v];
     __syncthreads();
-    for (int i = threadIdx.y * blockDim.x + threadIdx.x; i < blockChannels; i += blockDim.x * blockDim.y) {
-        const int c = blockIdx.z * blockChannels + i;
-        if (c >= channels)
-            continue;
+    const int pixels = tileHeight * tileWidth;
+    const int groups = max(1, static_cast<int>(blockDim.x) / blockChannels);
+    for (int i = threadIdx.x; i < groups * blockChannels; i += blockDim.x) {
+        const int c = i % blockChannels;
         float total = 0.0f;
-        for (int ty = 0; ty < blockDim.y; ++ty)
-            total += threadSums[ty * blockChannels + i];
-        partial[(int64_t(n) * tiles + blockIdx.x) * channels + c] = total;
+        for (int q = i / blockChannels; q < pixels; q += groups)
+            total += threadSums[q * blockChannels + c];
+        groupSums[i] = total;
+    }
+    __syncthreads();
+    for (int c = threadIdx.x; c < blockPacks * V; c += blockDim.x) {
+        float total = 0.0f;
+        for (int g = 0; g < groups; ++g)
+            total += groupSums[g * blockChannels + c];
+        partial[(int64_t(n) * tiles + blockIdx.x) * channels + firstPack * V + c] = total;
     }
 }
 
@@ -286,10 +310,11 @@ at::Tensor excite(const at::Tensor& partial, float scale, const at::Tensor& w1, 
                 "squeeze-excitation: weights must be fp32, w1 and w2t [squeezed, channels]");
     auto stream = at::cuda::getCurrentCUDAStream();
     auto gate = at::empty({samples, channels}, partial.options());
-    const size_t sharedBytes = static_cast<size_t>(channels + squeezed) * sizeof(float);
     // A few samples leave most of the GPU idle, each block working alone through its matrix products: give each the
     // most threads a block can have.
     const int threads = samples < kSmallBatch ? 1024 : kExcitationThreads;
+    const size_t sharedBytes =
+        static_cast<size_t>(channels + squeezed + std::max<int64_t>(threads, channels)) * sizeof(float);
     excitationKernel<<<static_cast<unsigned>(samples), threads, sharedBytes, stream>>>(
         partial.data_ptr<float>(), static_cast<int>(tiles), scale, w1.data_ptr<float>(), b1.data_ptr<float>(),
         w2t.data_ptr<float>(), b2.data_ptr<float>(), gate.data_ptr<float>(), static_cast<int>(channels),
@@ -323,63 +348,84 @@ void multiplyByGate(at::Tensor& x, const at::Tensor& gate)
     });
 }
 
-// How depthwiseSiluSqueezeKernel's blocks cover an output: channel packs across threadIdx.x (at most a warp's
-// worth, split evenly into chunks), rows and strips across threadIdx.y and tiles.
-struct DepthwiseGrid {
-    dim3 grid, block;
+// How depthwiseTiledKernel's blocks cover an output: tiles of up to 8 rows by 16 columns, split evenly (a 14-pixel
+// side is one tile of 14, not 16 + a tile of 2 idle columns), with as many packs of channels as fill 256 threads
+// (a count that divides the channels' packs, so no block has idle packs). Small batches halve the tiles' height until
+// the blocks fill the GPU twice over: at batch 1, 7x7 maps in tiles of 8 rows would leave most of its SMs idle.
+struct DepthwiseTiles {
+    int height, width, across, down, packsPerBlock, chunks, threads;
 };
 
-DepthwiseGrid depthwiseGrid(int64_t samples, int64_t packs, int64_t outHeight, int64_t strips)
+DepthwiseTiles depthwiseTiles(int64_t samples, int64_t packs, int64_t outHeight, int64_t outWidth)
 {
-    const int64_t chunks = (packs + 31) / 32;
-    const int64_t packsPerBlock = (packs + chunks - 1) / chunks;
-    const int64_t rowsPerBlock = std::max<int64_t>(1, kThreads / packsPerBlock);
-    // Enough blocks to fill the GPU about four times over, never more tiles than the image has work for; large
-    // batches get one tile per image, so the partial sums stay small.
+    const auto evenly = [](int64_t size, int64_t most) {
+        const int64_t parts = (size + most - 1) / most;
+        return (size + parts - 1) / parts;
+    };
+    int64_t height = evenly(outHeight, 8);
+    const int64_t width = evenly(outWidth, 16);
+    int64_t perBlock = std::clamp<int64_t>(kThreads / (height * width), 1, packs);
+    while (packs % perBlock != 0)
+        --perBlock;
     const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
-    const int64_t work = (outHeight * strips + rowsPerBlock - 1) / rowsPerBlock;
-    const int64_t tiles = std::clamp<int64_t>((4 * sms + samples * chunks - 1) / (samples * chunks), 1, work);
-    return {dim3(static_cast<unsigned>(tiles), static_cast<unsigned>(samples), static_cast<unsigned>(chunks)),
-            dim3(static_cast<unsigned>(packsPerBlock), static_cast<unsigned>(rowsPerBlock))};
+    const int64_t across = (outWidth + width - 1) / width;
+    const auto blocks = [&] { return samples * ((outHeight + height - 1) / height) * across * (packs / perBlock); };
+    while (height > 1 && blocks() < 2 * sms)
+        height = (height + 1) / 2;
+    const int64_t threads = (height * width * perBlock + 31) / 32 * 32;
+    return {static_cast<int>(height), static_cast<int>(width), static_cast<int>(across),
+            static_cast<int>((outHeight + height - 1) / height), static_cast<int>(perBlock),
+            static_cast<int>(packs / perBlock), static_cast<int>(threads)};
 }
 
 template <typename T, int V, int K, int S>
-void launchDepthwise(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, at::Tensor& y,
-                     at::Tensor* partialSums, int padTop, int padLeft)
+bool launchDepthwiseTiled(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                          const at::Tensor& inputBias, at::Tensor& y, at::Tensor* partialSums, int padTop, int padLeft)
 {
     const int64_t samples = x.size(0), channels = x.size(1);
-    const int64_t strips = (y.size(3) + kStrip - 1) / kStrip;
-    const auto [grid, block] = depthwiseGrid(samples, channels / V, y.size(2), strips);
+    const DepthwiseTiles t = depthwiseTiles(samples, channels / V, y.size(2), y.size(3));
+    const size_t tileBytes =
+        size_t((t.height - 1) * S + K) * ((t.width - 1) * S + K) * t.packsPerBlock * sizeof(Pack<T, V>);
+    const size_t blockChannels = size_t(t.packsPerBlock) * V;
+    const size_t sumBytes = partialSums ? (std::max(size_t(t.threads) * V, blockChannels) +
+                                           std::max(size_t(t.threads), blockChannels)) * sizeof(float)
+                                        : 0;
+    const size_t sharedBytes = std::max(tileBytes, sumBytes);
+    if (sharedBytes > 48 * 1024)
+        return false;   // more than a block may have without opting in; never for EfficientNet's shapes
+    const int tiles = t.across * t.down;
     float* partial = nullptr;
     if (partialSums) {
-        *partialSums = at::empty({samples, int64_t(grid.x), channels}, x.options().dtype(at::kFloat));
+        *partialSums = at::empty({samples, int64_t(tiles), channels}, x.options().dtype(at::kFloat));
         partial = partialSums->data_ptr<float>();
     }
-    const size_t sharedBytes = partial ? size_t(block.x) * block.y * V * sizeof(float) : 0;
-    depthwiseSiluSqueezeKernel<T, V, K, S><<<grid, block, sharedBytes, at::cuda::getCurrentCUDAStream()>>>(
-        x.data_ptr<T>(), weight.data_ptr<T>(), bias.data_ptr<float>(), y.data_ptr<T>(), partial,
+    const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(t.chunks), static_cast<unsigned>(samples));
+    depthwiseTiledKernel<T, V, K, S><<<grid, t.threads, sharedBytes, at::cuda::getCurrentCUDAStream()>>>(
+        x.data_ptr<T>(), weight.data_ptr<T>(), bias.data_ptr<float>(),
+        inputBias.defined() ? inputBias.data_ptr<T>() : nullptr, y.data_ptr<T>(), partial,
         static_cast<int>(x.size(2)), static_cast<int>(x.size(3)), static_cast<int>(channels),
-        static_cast<int>(y.size(2)), static_cast<int>(y.size(3)), padTop, padLeft, static_cast<int>(strips));
+        static_cast<int>(y.size(2)), static_cast<int>(y.size(3)), padTop, padLeft, t.height, t.width, t.across,
+        t.packsPerBlock);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
+    return true;
 }
 
 // The kernel's template arguments from run-time values: the widest pack (16 bytes) the channel count and the
 // pointers' alignment allow, else one channel per access; EfficientNet's kernels 3 and 5 at strides 1 and 2.
 template <typename T, int V>
 bool dispatchKernelShape(int64_t kernel, int64_t stride, const at::Tensor& x, const at::Tensor& weight,
-                         const at::Tensor& bias, at::Tensor& y, at::Tensor* partialSums, int padTop, int padLeft)
+                         const at::Tensor& bias, const at::Tensor& inputBias, at::Tensor& y, at::Tensor* partialSums,
+                         int padTop, int padLeft)
 {
     if (kernel == 3 && stride == 1)
-        launchDepthwise<T, V, 3, 1>(x, weight, bias, y, partialSums, padTop, padLeft);
-    else if (kernel == 3 && stride == 2)
-        launchDepthwise<T, V, 3, 2>(x, weight, bias, y, partialSums, padTop, padLeft);
-    else if (kernel == 5 && stride == 1)
-        launchDepthwise<T, V, 5, 1>(x, weight, bias, y, partialSums, padTop, padLeft);
-    else if (kernel == 5 && stride == 2)
-        launchDepthwise<T, V, 5, 2>(x, weight, bias, y, partialSums, padTop, padLeft);
-    else
-        return false;
-    return true;
+        return launchDepthwiseTiled<T, V, 3, 1>(x, weight, bias, inputBias, y, partialSums, padTop, padLeft);
+    if (kernel == 3 && stride == 2)
+        return launchDepthwiseTiled<T, V, 3, 2>(x, weight, bias, inputBias, y, partialSums, padTop, padLeft);
+    if (kernel == 5 && stride == 1)
+        return launchDepthwiseTiled<T, V, 5, 1>(x, weight, bias, inputBias, y, partialSums, padTop, padLeft);
+    if (kernel == 5 && stride == 2)
+        return launchDepthwiseTiled<T, V, 5, 2>(x, weight, bias, inputBias, y, partialSums, padTop, padLeft);
+    return false;
 }
 
 } // namespace
@@ -421,7 +467,8 @@ bool squeezeExcitationInPlace(at::Tensor& x, const at::Tensor& w1, const at::Ten
 
 std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const at::Tensor& weight,
                                                      const at::Tensor& bias, int64_t kernel, int64_t stride,
-                                                     const std::array<int64_t, 4>& padding, bool squeeze)
+                                                     const std::array<int64_t, 4>& padding, bool squeeze,
+                                                     const at::Tensor& inputBias)
 {
     const auto [padTop, padBottom, padLeft, padRight] = padding;
     if (!x.is_cuda() || x.dim() != 4 || !isChannelsLast(x))
@@ -431,6 +478,9 @@ std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const 
                     weight.sizes() == at::IntArrayRef({kernel * kernel, channels}) &&
                     bias.scalar_type() == at::kFloat && bias.numel() == channels,
                 "depthwiseSiluSqueeze: weight must be [k*k, channels] in x's type, bias fp32 [channels]");
+    TORCH_CHECK(!inputBias.defined() || (inputBias.scalar_type() == x.scalar_type() && inputBias.is_contiguous() &&
+                                         inputBias.numel() == channels && inputBias.is_cuda()),
+                "depthwiseSiluSqueeze: inputBias must be [channels] in x's type");
     const int64_t outHeight = (x.size(2) + padTop + padBottom - kernel) / stride + 1;
     const int64_t outWidth = (x.size(3) + padLeft + padRight - kernel) / stride + 1;
     if (outHeight <= 0 || outWidth <= 0 || samples > 65535 || outHeight * outWidth > (int64_t(1) << 30))
@@ -440,16 +490,17 @@ std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const 
     at::Tensor* partialSums = squeeze ? &result.partialSums : nullptr;
     const auto contiguousBias = bias.contiguous();
     const bool aligned = reinterpret_cast<uintptr_t>(x.data_ptr()) % 16 == 0 &&
-                         reinterpret_cast<uintptr_t>(weight.data_ptr()) % 16 == 0;
+                         reinterpret_cast<uintptr_t>(weight.data_ptr()) % 16 == 0 &&
+                         (!inputBias.defined() || reinterpret_cast<uintptr_t>(inputBias.data_ptr()) % 16 == 0);
     const int top = static_cast<int>(padTop), left = static_cast<int>(padLeft);
     bool launched = false;
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "depthwiseSiluSqueeze", [&] {
         constexpr int kWide = 16 / sizeof(scalar_t);   // channels per 16-byte access
         launched = aligned && channels % kWide == 0
-                       ? dispatchKernelShape<scalar_t, kWide>(kernel, stride, x, weight, contiguousBias, result.y,
-                                                              partialSums, top, left)
-                       : dispatchKernelShape<scalar_t, 1>(kernel, stride, x, weight, contiguousBias, result.y,
-                                                          partialSums, top, left);
+                       ? dispatchKernelShape<scalar_t, kWide>(kernel, stride, x, weight, contiguousBias, inputBias,
+                                                              result.y, partialSums, top, left)
+                       : dispatchKernelShape<scalar_t, 1>(kernel, stride, x, weight, contiguousBias, inputBias,
+                                                          result.y, partialSums, top, left);
     });
     if (!launched)
         return std::nullopt;

@@ -30,9 +30,12 @@ struct DepthwiseSqueeze {
 // x: channels_last CUDA fp32/fp16/bf16; weight [kernel * kernel, C] in x's type (tap-major, so a tap's channels are
 // contiguous); bias [C] fp32; padding {top, bottom, left, right} (TensorFlow SAME is asymmetric). Kernels 3 and 5,
 // strides 1 and 2: nullopt for anything else (the caller runs the unfused form).
+// inputBias [C] in x's type, when given: x is an expansion conv's output before its bias and SiLU, and the kernel
+// convolves silu(x + inputBias) (the padding stays zero), so that the expansion needs no epilogue pass of its own.
 std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const at::Tensor& weight,
                                                      const at::Tensor& bias, int64_t kernel, int64_t stride,
-                                                     const std::array<int64_t, 4>& padding, bool squeeze);
+                                                     const std::array<int64_t, 4>& padding, bool squeeze,
+                                                     const at::Tensor& inputBias = {});
 
 // squeezeExcitationInPlace with the squeeze already done: partialSums from depthwiseSiluSqueeze on x.
 void squeezeExcitationFromSums(at::Tensor& x, const at::Tensor& partialSums, const at::Tensor& w1,
