@@ -60,7 +60,7 @@ public:
     // Keeps folded() on `device` in `dtype`; forward then runs one conv with bias.
     // fusedDepthwise: on CUDA, a depthwise conv may take the hand-written form with the SE's squeeze (forwardSqueezing).
     void foldBatchNorm(const torch::Device& device, torch::ScalarType dtype, bool channelsLast, bool fusedDepthwise = true);
-    // CUDA inference, a depthwise conv below batch 32 (B0/B1): the conv, bias and SiLU in one hand-written kernel that
+    // CUDA inference, a depthwise conv below batch 32 (B0–B3): the conv, bias and SiLU in one hand-written kernel that
     // also sums its output per sample and channel for the squeeze-and-excitation after it (into *partialSums when
     // given; see cuda/fused_ops.h). Undefined when this conv has no such form here (the caller then runs forward()).
     // inputBias: x is an expansion conv's output before its bias and SiLU (forwardBeforeEpilogue), which the kernel
