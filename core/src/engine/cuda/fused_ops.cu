@@ -5,8 +5,6 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <algorithm>
-#include <cstdlib>
-#include <string>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
