@@ -154,8 +154,9 @@ private Q_SLOTS:
             return quint64{0};
         };
         const auto galleryJobFinished = [&] {
+            const quint64 job = galleryJob();
             for (const QList<QVariant>& args : finished)
-                if (galleryJob() != 0 && args.at(0).value<quint64>() == galleryJob())
+                if (job != 0 && args.at(0).value<quint64>() == job)
                     return true;
             return false;
         };
