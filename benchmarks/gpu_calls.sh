@@ -19,6 +19,8 @@
 #   COMPARE="EFFICIENTNET_EXPAND_EPILOGUE=1 EFFICIENTNET_UNFUSED_DW=1" MODELS="efficientnet_b0 efficientnet_b3" \
 #     BATCHES=1,16,256 ANCHORS=1 bash benchmarks/gpu_calls.sh engine   # the tiled depthwise kernel with the
 #                                         # expansion's epilogue, without it, and cuDNN's; anchors; all of test_cuda
+#   COMPARE=EFFICIENTNET_SEPARATE_EXCITATION=1 MODELS="efficientnet_b0 efficientnet_b3" BATCHES=1,16,256 ANCHORS=1 \
+#     bash benchmarks/gpu_calls.sh engine   # the SE's excitation over many blocks against one block per sample
 #   COMPARE=EFFICIENTNET_GATE_PASS=1 BATCHES=1,256 TESTS=Gate bash benchmarks/gpu_calls.sh engine   # the SE's gate in
 #                                         # the projection's weights against a pass of its own (+ would join variables
 #                                         # of one form: VAR=1+VAR2=1); test_cuda's checks named like "Gate"

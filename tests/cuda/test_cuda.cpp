@@ -821,6 +821,71 @@ void gatedWeightsMatchComposition()
 #endif
 }
 
+// The excitation spread over many blocks with its gate's use (squeezeExcitationFromSums, excitedPointwiseWeights: the
+// hidden units in one kernel, each block of a second computing the gate of its channels) gives, bit for bit, what one
+// block per sample (squeezeExcitationGate) followed by applyGate or gatedPointwiseWeights gives, and both follow the
+// composition in fp32 on the CPU: channels_last with 16-bit packs, channel counts not divisible by 8 (one element at
+// a time), NCHW, fp32, a batch of 32 (fewer threads per block in the one-block form), channels over several blocks.
+void excitationOverBlocksMatchesOneBlock()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    struct Case {
+        int64_t n, c, h, w, tiles, out;
+        torch::ScalarType type;
+        bool channelsLast;
+    };
+    const std::vector<Case> cases{{1, 144, 56, 56, 49, 24, torch::kHalf, true},   // B0's second stage, several blocks
+                                  {1, 1152, 7, 7, 2, 192, torch::kHalf, true},
+                                  {3, 20, 9, 7, 4, 12, torch::kBFloat16, true},    // channels % 8 != 0
+                                  {2, 40, 6, 5, 3, 16, torch::kHalf, false},       // NCHW
+                                  {2, 36, 5, 5, 2, 20, torch::kFloat, true},
+                                  {32, 96, 12, 12, 1, 24, torch::kBFloat16, true}};
+    const torch::Device device(torch::kCUDA, 0);
+    const auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat); };
+    for (const auto& k : cases) {
+        torch::manual_seed(23);
+        const int64_t squeezed = std::max<int64_t>(1, k.c / 4);
+        const auto w1 = (torch::randn({squeezed, k.c}) / std::sqrt(double(k.c))).to(device);
+        const auto b1 = torch::randn({squeezed}).to(device);
+        const auto w2 = (torch::randn({k.c, squeezed}) / std::sqrt(double(squeezed))).to(device);
+        const auto b2 = torch::randn({k.c}).to(device);
+        const auto w2t = w2.t().contiguous();
+        auto x = torch::randn({k.n, k.c, k.h, k.w}).to(device, k.type);
+        x = k.channelsLast ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x.contiguous();
+        const auto partialSums = (torch::randn({k.n, k.tiles, k.c}) * double(k.h * k.w) / double(k.tiles)).to(device);
+        const auto weight = torch::randn({k.out, k.c}).to(device, k.type);
+        const std::string shape = std::to_string(k.n) + "x" + std::to_string(k.c) + "x" + std::to_string(k.h) + "x" +
+                                  std::to_string(k.w) + " " + std::to_string(k.tiles) + " tiles " +
+                                  std::string(c10::toString(k.type)) + (k.channelsLast ? " channels_last" : " NCHW");
+
+        const auto gate = cuda::squeezeExcitationGate(partialSums, k.h * k.w, w1, b1, w2t, b2);
+        auto twoKernels = x.clone();
+        cuda::applyGate(twoKernels, gate);
+        auto oneKernel = x.clone();
+        cuda::squeezeExcitationFromSums(oneKernel, partialSums, w1, b1, w2t, b2);
+        const auto means = cpu(partialSums).sum(1) / double(k.h * k.w);
+        const auto expectedGate = torch::sigmoid(torch::linear(torch::silu(torch::linear(means, cpu(w1), cpu(b1))),
+                                                               cpu(w2), cpu(b2)));
+        const double tolerance = k.type == torch::kFloat ? 1e-5 : k.type == torch::kHalf ? 1e-2 : 2e-2;
+        const double error = relativeError(cpu(oneKernel), cpu(x) * expectedGate.view({k.n, k.c, 1, 1}));
+        check(torch::equal(oneKernel, twoKernels) && oneKernel.strides() == x.strides() && error < tolerance,
+              "SE gate over many blocks = one block per sample + applyGate bit for bit, and = composition: " + shape +
+                  ", relative error " + std::to_string(error) + " < " + std::to_string(tolerance));
+
+        const auto weightsTwo = cuda::gatedPointwiseWeights(weight, gate);
+        const auto weightsOne = cuda::excitedPointwiseWeights(weight, partialSums, k.h * k.w, w1, b1, w2t, b2);
+        const auto expectedWeights = cpu(weight).unsqueeze(0) * expectedGate.unsqueeze(1);
+        const double weightError = relativeError(cpu(weightsOne), expectedWeights);
+        check(weightsOne.sizes() == weightsTwo.sizes() && torch::equal(weightsOne, weightsTwo) &&
+                  weightError < tolerance,
+              "gated projection weights over many blocks = one block per sample + gatedPointwiseWeights bit for bit, "
+              "and = "
+              "composition: " + shape + " out " + std::to_string(k.out) + ", relative error " +
+                  std::to_string(weightError) + " < " + std::to_string(tolerance));
+    }
+#endif
+}
+
 // The projection as one cuBLASLt GEMM with the bias and residual in its epilogue (pointwiseProjection) against
 // conv1x1 + bias + residual in fp32 on the CPU: shared and per-sample weights, with and without a residual, channel
 // counts not divisible by 8, and inputs and residuals that are views starting off cuBLASLt's assumed 256-byte
@@ -891,8 +956,9 @@ void setEnvironment(const char* name, bool on, const char* value = "1")
 // The whole network in its default CUDA form against the same weights with the given forms switched off
 // (`settings`: environment variables set to 1): the same logits within fp16 rounding at each batch size, and the
 // same top-1. The error must be above 0 too: the two forms did run different kernels, so this compares something.
+// bitIdentical: forms that compute the same values in other kernels, whose logits must be equal bit for bit.
 void defaultFormMatches(const std::string& variant, int size, Padding padding, const std::vector<const char*>& settings,
-                        const std::vector<int64_t>& batches, const std::string& what)
+                        const std::vector<int64_t>& batches, const std::string& what, bool bitIdentical = false)
 {
     const torch::Device device(torch::kCUDA, 0);
     torch::NoGradGuard noGrad;
@@ -915,6 +981,12 @@ void defaultFormMatches(const std::string& variant, int size, Padding padding, c
         const auto b = unfused->forward(images).to(torch::kFloat);
         const double error = relativeError(a, b);
         const double agreement = top1Agreement(a, b);   // NaN: no sample with a clear top-1
+        if (bitIdentical) {
+            check(torch::equal(a, b), variant + (padding == Padding::TfSame ? " TF SAME" : " symmetric") +
+                                          " fp16 batch " + std::to_string(batch) + ": " + what +
+                                          ", bit for bit (relative error " + std::to_string(error) + ")");
+            continue;
+        }
         check(error > 0 && error < 1e-2 && (std::isnan(agreement) || agreement == 1.0),
               variant + (padding == Padding::TfSame ? " TF SAME" : " symmetric") + " fp16 batch " +
                   std::to_string(batch) + ": " + what + ", relative error " + std::to_string(error) +
@@ -958,6 +1030,20 @@ void gateInProjectionMatchesGatePass()
     const std::vector<const char*> passes{"EFFICIENTNET_GATE_PASS"};
     defaultFormMatches("efficientnet_b0", 224, Padding::Symmetric, passes, {1, 40}, "gate in the projection = gate pass");
     defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, passes, {33}, "gate in the projection = gate pass");
+#endif
+}
+
+// The SE's excitation over many blocks (the default on CUDA where the gate comes from sums) against
+// EFFICIENTNET_SEPARATE_EXCITATION=1 (one block per sample, then the gate's pass): the same logits bit for bit, B0 at
+// batch 1 and 5 (sums from the fused depthwise kernel, gate on x and in the projection's weights) and 40 (ATen's sums,
+// gated weights), B3 with TensorFlow SAME at batch 3.
+void excitationOverBlocksNetworkMatches()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    const std::vector<const char*> separate{"EFFICIENTNET_SEPARATE_EXCITATION"};
+    const std::string what = "excitation over many blocks = one block per sample";
+    defaultFormMatches("efficientnet_b0", 224, Padding::Symmetric, separate, {1, 5, 40}, what, true);
+    defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, separate, {3}, what, true);
 #endif
 }
 
@@ -1142,6 +1228,8 @@ int main(int argc, char** argv)
         {"fusedDepthwiseNetworkMatchesUnfused", fusedDepthwiseNetworkMatchesUnfused},
         {"expansionEpilogueInDepthwiseMatchesPass", expansionEpilogueInDepthwiseMatchesPass},
         {"gatedWeightsMatchComposition", gatedWeightsMatchComposition},
+        {"excitationOverBlocksMatchesOneBlock", excitationOverBlocksMatchesOneBlock},
+        {"excitationOverBlocksNetworkMatches", excitationOverBlocksNetworkMatches},
         {"gateInProjectionMatchesGatePass", gateInProjectionMatchesGatePass},
         {"projectionGemmMatchesComposition", projectionGemmMatchesComposition},
         {"projectionInGemmMatchesEpilogue", projectionInGemmMatchesEpilogue},

@@ -78,9 +78,10 @@ public:
     // CUDA inference, a 1x1 projection after a squeeze-and-excitation: whether it should take the SE's gate into its
     // weights (forwardGated) for input x, rather than have x gated in a pass of its own first.
     bool takesGate(const torch::Tensor& x) const;
-    // forwardAdding(x * gate, residual), as one batched GEMM of x by the weights scaled per sample by the gate
-    // [N, in] fp32: the gated x is never written.
-    torch::Tensor forwardGated(const torch::Tensor& x, const torch::Tensor& gate, const torch::Tensor& residual);
+    // forwardAdding(x * gate, residual), as one batched GEMM of x by gatedWeight() scaled per sample by the gate,
+    // weights [N, out, in] (SqueezeExcitation::gatedWeightsFromSums): the gated x is never written.
+    torch::Tensor forwardGated(const torch::Tensor& x, const torch::Tensor& weights, const torch::Tensor& residual);
+    const torch::Tensor& gatedWeight() const { return m_gatedWeight; }
 
 private:
     torch::Tensor convolve(const torch::Tensor& x) const;   // CUDA epilogue form: the conv without bias
@@ -118,10 +119,12 @@ public:
     void prepareFusedGate(const torch::Device& device);
     // The fused gate can take the squeeze from the depthwise conv before it (ConvNormActivation::forwardSqueezing).
     bool gatesFromSums() const { return m_w1.defined(); }
-    // The gate [N, C] fp32 computed from partialSums, sums over `pixels` per sample and channel as forwardSqueezing
-    // gives them; then x *= gate, unless the projection after takes the gate (ConvNormActivation::forwardGated).
-    torch::Tensor gateFromSums(const torch::Tensor& partialSums, int64_t pixels);
-    void applyGate(torch::Tensor& x, const torch::Tensor& gate);
+    // From partialSums, sums of x over its pixels per sample and channel as forwardSqueezing gives them: x *= the
+    // gate, in place ...
+    void applyGateFromSums(torch::Tensor& x, const torch::Tensor& partialSums);
+    // ... or, where the projection after takes the gate (ConvNormActivation::takesGate), its weight [out, in] times
+    // the gate per sample, [N, out, in]; `pixels`: those of the x the sums are of.
+    torch::Tensor gatedWeightsFromSums(const torch::Tensor& weight, const torch::Tensor& partialSums, int64_t pixels);
     const torch::nn::Conv2d& fc1() const { return m_fc1; }
     const torch::nn::Conv2d& fc2() const { return m_fc2; }
 
@@ -129,6 +132,8 @@ private:
     torch::nn::Conv2d m_fc1{nullptr};
     torch::nn::Conv2d m_fc2{nullptr};
     torch::Tensor m_w1, m_b1, m_w2t, m_b2;   // fp32 on the device; undefined: the unfused form
+    bool m_separateExcitation = false;       // the gate from one block per sample, then applied in a pass of its
+                                             // own (EFFICIENTNET_SEPARATE_EXCITATION=1)
 };
 TORCH_MODULE(SqueezeExcitation);
 
@@ -145,11 +150,11 @@ public:
 
 private:
     // CUDA inference: the depthwise conv and the squeeze-excitation after it as ConvNormActivation::forwardSqueezing
-    // and SqueezeExcitation::gateFromSums; false (h untouched) where that form does not apply. The gate is applied to
-    // h, or left in *gate for the projection to take (ConvNormActivation::takesGate).
+    // and SqueezeExcitation's gate from the sums; false (h untouched) where that form does not apply. The gate is
+    // applied to h, or folded into the projection's weights, left in gatedWeights (ConvNormActivation::takesGate).
     // expansion: h is that conv's output before its bias and SiLU (ConvNormActivation::forwardBeforeEpilogue); they
     // are applied on the way, and h holds the finished expansion if false is returned.
-    bool depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate, const ConvNormActivationImpl* expansion);
+    bool depthwiseAndGate(torch::Tensor& h, torch::Tensor& gatedWeights, const ConvNormActivationImpl* expansion);
 
     torch::nn::Sequential m_block{nullptr};
     bool m_residual;

@@ -213,11 +213,10 @@ bool ConvNormActivationImpl::takesGate(const torch::Tensor& x) const
     return m_gatedWeight.defined() && x.is_cuda() && 2 * m_gatedWeight.size(0) <= x.size(2) * x.size(3);
 }
 
-torch::Tensor ConvNormActivationImpl::forwardGated(const torch::Tensor& x, const torch::Tensor& gate,
+torch::Tensor ConvNormActivationImpl::forwardGated(const torch::Tensor& x, const torch::Tensor& weights,
                                                    const torch::Tensor& residual)
 {
 #ifdef EFFICIENTNET_WITH_CUDA
-    const auto weights = cuda::gatedPointwiseWeights(m_gatedWeight, gate);   // [N, out, in]
     if (m_projectionWeight.defined())
         if (auto y = cuda::pointwiseProjection(x, weights, m_foldedBias, residual))
             return *y;
@@ -228,8 +227,10 @@ torch::Tensor ConvNormActivationImpl::forwardGated(const torch::Tensor& x, const
     cuda::biasActivationInPlace(y, m_foldedBias, m_activation, residual.defined() ? &residual : nullptr);
     return y;
 #else
-    (void)gate;
-    return forwardAdding(x * gate.view({x.size(0), x.size(1), 1, 1}).to(x.scalar_type()), residual);
+    (void)x;
+    (void)weights;
+    (void)residual;
+    TORCH_CHECK(false, "forwardGated: only CUDA inference gives per-sample weights (takesGate)");
 #endif
 }
 
@@ -344,27 +345,42 @@ void SqueezeExcitationImpl::prepareFusedGate(const torch::Device& device)
     m_b1 = asFloat(m_fc1->bias);
     m_w2t = asFloat(m_fc2->weight.flatten(1).t());
     m_b2 = asFloat(m_fc2->bias);
+    // From the depthwise kernel's sums, the excitation spread over many blocks, each applying the gate of its channels
+    // (on x, or on the projection's weights). EFFICIENTNET_SEPARATE_EXCITATION=1: the gate from one block per sample
+    // first, then a pass that applies it, for measuring against it.
+    m_separateExcitation = environmentIs("EFFICIENTNET_SEPARATE_EXCITATION", "1");
 #else
     (void)device;
 #endif
 }
 
-torch::Tensor SqueezeExcitationImpl::gateFromSums(const torch::Tensor& partialSums, int64_t pixels)
+void SqueezeExcitationImpl::applyGateFromSums(torch::Tensor& x, const torch::Tensor& partialSums)
 {
 #ifdef EFFICIENTNET_WITH_CUDA
-    return cuda::squeezeExcitationGate(partialSums, pixels, m_w1, m_b1, m_w2t, m_b2);
+    if (m_separateExcitation)
+        cuda::applyGate(x, cuda::squeezeExcitationGate(partialSums, x.size(2) * x.size(3), m_w1, m_b1, m_w2t, m_b2));
+    else
+        cuda::squeezeExcitationFromSums(x, partialSums, m_w1, m_b1, m_w2t, m_b2);
 #else
-    (void)pixels;
-    return partialSums;   // never reached: only the CUDA forms give partial sums
+    (void)x;
+    (void)partialSums;
+    TORCH_CHECK(false, "applyGateFromSums: only the CUDA forms give partial sums");
 #endif
 }
 
-void SqueezeExcitationImpl::applyGate(torch::Tensor& x, const torch::Tensor& gate)
+torch::Tensor SqueezeExcitationImpl::gatedWeightsFromSums(const torch::Tensor& weight, const torch::Tensor& partialSums,
+                                                          int64_t pixels)
 {
 #ifdef EFFICIENTNET_WITH_CUDA
-    cuda::applyGate(x, gate);
+    if (m_separateExcitation)
+        return cuda::gatedPointwiseWeights(weight,
+                                           cuda::squeezeExcitationGate(partialSums, pixels, m_w1, m_b1, m_w2t, m_b2));
+    return cuda::excitedPointwiseWeights(weight, partialSums, pixels, m_w1, m_b1, m_w2t, m_b2);
 #else
-    x.mul_(gate.view({x.size(0), x.size(1), 1, 1}).to(x.scalar_type()));
+    (void)weight;
+    (void)partialSums;
+    (void)pixels;
+    TORCH_CHECK(false, "gatedWeightsFromSums: only the CUDA forms give partial sums");
 #endif
 }
 
@@ -404,7 +420,8 @@ torch::Tensor MBConvImpl::forward(torch::Tensor x)
     auto& output = m_block->at<ConvNormActivationImpl>(last);
     const auto residual = m_residual ? x : torch::Tensor();
     auto h = x;
-    torch::Tensor gate;   // the SE's gate, when the projection (the next and last layer) takes it into its weights
+    torch::Tensor gatedWeights;   // the projection's weights with the SE's gate folded in, per sample, when the
+                                  // projection (the next and last layer) takes the gate that way
     ConvNormActivationImpl* expansion = nullptr;   // h is its output before its bias and SiLU
     for (size_t i = 0; i < last; ++i) {
         const auto index = static_cast<int64_t>(i);
@@ -417,16 +434,17 @@ torch::Tensor MBConvImpl::forward(torch::Tensor x)
                 continue;
             }
         }
-        if (index == m_depthwise && depthwiseAndGate(h, gate, expansion)) {
+        if (index == m_depthwise && depthwiseAndGate(h, gatedWeights, expansion)) {
             ++i;   // the squeeze-excitation is done too
             continue;
         }
         h = (m_block->begin() + static_cast<std::ptrdiff_t>(i))->forward(h);
     }
-    return gate.defined() ? output.forwardGated(h, gate, residual) : output.forwardAdding(h, residual);
+    return gatedWeights.defined() ? output.forwardGated(h, gatedWeights, residual) : output.forwardAdding(h, residual);
 }
 
-bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate, const ConvNormActivationImpl* expansion)
+bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gatedWeights,
+                                  const ConvNormActivationImpl* expansion)
 {
     if (is_training() || torch::GradMode::is_enabled())
         return false;   // never with an expansion left unfinished: forward() only leaves one for inference
@@ -434,8 +452,9 @@ bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate, const C
     auto& se = m_block->at<SqueezeExcitationImpl>(depthwise + 1);
     auto& conv = m_block->at<ConvNormActivationImpl>(depthwise);
     // MBConv: depthwise, SE, projection; the projection is the block's last layer.
+    auto& projection = m_block->at<ConvNormActivationImpl>(depthwise + 2);
     const auto projectionTakesGate = [&](const torch::Tensor& y) {
-        return depthwise + 2 == m_block->size() - 1 && m_block->at<ConvNormActivationImpl>(depthwise + 2).takesGate(y);
+        return depthwise + 2 == m_block->size() - 1 && projection.takesGate(y);
     };
     torch::Tensor partialSums;
     auto y = conv.forwardSqueezing(h, se.gatesFromSums() ? &partialSums : nullptr,
@@ -459,11 +478,10 @@ bool MBConvImpl::depthwiseAndGate(torch::Tensor& h, torch::Tensor& gate, const C
         h = se.forward(y);
         return true;
     }
-    auto g = se.gateFromSums(partialSums, y.size(2) * y.size(3));
     if (projectionTakesGate(y))
-        gate = std::move(g);
+        gatedWeights = se.gatedWeightsFromSums(projection.gatedWeight(), partialSums, y.size(2) * y.size(3));
     else
-        se.applyGate(y, g);
+        se.applyGateFromSums(y, partialSums);
     h = std::move(y);
     return true;
 }

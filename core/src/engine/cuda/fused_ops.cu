@@ -14,6 +14,12 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kVector = 8;   // 8 x 16-bit = one 16-byte load per thread
 
+// V values of one pixel's neighbouring channels, loaded and stored as one (up to 16-byte) access.
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+    T v[V];
+};
+
 __device__ __forceinline__ float silu(float v) { return v / (1.0f + __expf(-v)); }
 
 // Generic path: any layout the caller describes by (channel stride, channels).
@@ -55,30 +61,46 @@ __global__ void biasActivationVectorKernel(T* __restrict__ y, const T* __restric
     }
 }
 
-// The excitation of one sample per block: the squeeze s = scale * (the sum, in tile order, of `tiles` partial sums
-// per channel; a mean is one tile with scale 1), hidden = silu(W1 s + b1) with a warp per hidden unit (lanes over the channels,
-// shuffle reduction), then gate = sigmoid(W2 hidden + b2) with a thread per channel (w2t keeps a hidden unit's weights
-// contiguous over channels, so neighbouring threads read neighbouring weights). Everything in fp32.
-__global__ void excitationKernel(const float* __restrict__ partial, int tiles, float scale,
-                                 const float* __restrict__ w1, const float* __restrict__ b1,
-                                 const float* __restrict__ w2t, const float* __restrict__ b2,
-                                 float* __restrict__ gate, int channels, int squeezed)
+// The sum of term(i) for i = first, first + stride, ... below end, in that order, with the terms' global loads issued
+// sixteen at a time (the last batch padded with zeros, which leave the sum as it is) rather than each after the one
+// before: the excitation's loops are bound by the latency of their loads, not by their arithmetic. Summed one load
+// after another, the excitation of B0's 1152-channel blocks took 16 us at batch 1 on an H200 (BENCHMARKS.md, "The
+// excitation over many blocks").
+template <typename Term>
+__device__ __forceinline__ float orderedSum(int first, int end, int stride, Term term)
 {
-    extern __shared__ float shared[];   // channels means, squeezed hidden units, then max(threads, channels) sums
-    float* s = shared;
-    float* hidden = shared + channels;
-    float* groupSums = hidden + squeezed;
-    const int n = blockIdx.x;
+    constexpr int kInFlight = 16;
+    float total = 0.0f;
+    for (int i = first; i < end; i += kInFlight * stride) {
+        float terms[kInFlight];
+#pragma unroll
+        for (int k = 0; k < kInFlight; ++k)
+            terms[k] = i + k * stride < end ? term(i + k * stride) : 0.0f;
+#pragma unroll
+        for (int k = 0; k < kInFlight; ++k)
+            total += terms[k];
+    }
+    return total;
+}
+
+// The squeeze-and-excitation's gate, from partial sums [N, tiles, C] of the activations (a mean is one tile with
+// scale 1) and fp32 weights w1 [squeezed, C], b1, w2t = W2 transposed [squeezed, C] (a hidden unit's weights
+// contiguous over channels, so that neighbouring threads read neighbouring weights), b2: three steps, each written
+// once and used by every kernel below, so that any of them computes the same gate bit for bit.
+//
+// 1. s[c] = scale * the sum over tiles of sample n, into shared memory s [C], groupSums [max(kSqueezeGroups, C)].
+// Many tiles (small batches) are added up by groups of threads, each over every groups-th tile, then the groups'
+// totals in order; the number of groups depends on C alone, not on the block's size, so the order is the same in
+// every kernel and on every run.
+constexpr int kSqueezeGroups = 1024;   // groups * C <= this
+__device__ void squeezeFromSums(const float* __restrict__ partial, int tiles, float scale, int channels, int n,
+                                float* s, float* groupSums)
+{
     const float* sums = partial + int64_t(n) * tiles * channels;
-    // Many tiles (small batches) are added up by groups of threads, each over every groups-th tile, then the groups'
-    // totals in order: the same fixed order on every run.
-    const int groups = max(1, static_cast<int>(blockDim.x) / channels);
+    const int groups = max(1, kSqueezeGroups / channels);
     for (int i = threadIdx.x; i < groups * channels; i += blockDim.x) {
         const int c = i % channels;
-        float total = 0.0f;
-        for (int t = i / channels; t < tiles; t += groups)
-            total += sums[int64_t(t) * channels + c];
-        groupSums[i] = total;
+        groupSums[i] = orderedSum(i / channels, tiles, groups, [&](int t) { return sums[int64_t(t) * channels + c]; });
     }
     __syncthreads();
     for (int c = threadIdx.x; c < channels; c += blockDim.x) {
@@ -88,22 +110,116 @@ __global__ void excitationKernel(const float* __restrict__ partial, int tiles, f
         s[c] = total * scale;
     }
     __syncthreads();
-    const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, warps = blockDim.x / 32;
+}
+
+// 2. Hidden unit j = silu(W1[j] . s + b1[j]) by one whole warp (lanes over the channels, shuffle reduction); the value
+// is lane 0's.
+__device__ float hiddenUnit(const float* __restrict__ w1, const float* __restrict__ b1, const float* s, int channels,
+                            int j)
+{
+    const int lane = threadIdx.x % 32;
+    const float* row = w1 + int64_t(j) * channels;
+    float acc = orderedSum(lane, channels, 32, [&](int c) { return row[c] * s[c]; });
+    for (int offset = 16; offset > 0; offset /= 2)
+        acc += __shfl_down_sync(0xffffffffu, acc, offset);
+    return silu(acc + b1[j]);
+}
+
+// 3. The gate of channel c = sigmoid(W2[c] . hidden + b2[c]), by one thread.
+__device__ float gateOf(const float* __restrict__ w2t, const float* __restrict__ b2, const float* hidden, int channels,
+                        int squeezed, int c)
+{
+    const float acc =
+        b2[c] + orderedSum(0, squeezed, 1, [&](int j) { return w2t[int64_t(j) * channels + c] * hidden[j]; });
+    return 1.0f / (1.0f + __expf(-acc));
+}
+
+// The gate [N, C] of one sample per block: from batch 32 up, where a block per sample fills the GPU (and at every
+// batch size with EFFICIENTNET_SEPARATE_EXCITATION=1). Shared memory: s [C], hidden [squeezed], groupSums
+// [max(kSqueezeGroups, C)].
+__global__ void excitationKernel(const float* __restrict__ partial, int tiles, float scale,
+                                 const float* __restrict__ w1, const float* __restrict__ b1,
+                                 const float* __restrict__ w2t, const float* __restrict__ b2,
+                                 float* __restrict__ gate, int channels, int squeezed)
+{
+    extern __shared__ float shared[];
+    float* s = shared;
+    float* hidden = s + channels;
+    const int n = blockIdx.x;
+    squeezeFromSums(partial, tiles, scale, channels, n, s, hidden + squeezed);
+    const int warp = threadIdx.x / 32, warps = blockDim.x / 32;
     for (int j = warp; j < squeezed; j += warps) {
-        float acc = 0.0f;
-        for (int c = lane; c < channels; c += 32)
-            acc += w1[int64_t(j) * channels + c] * s[c];
-        for (int offset = 16; offset > 0; offset /= 2)
-            acc += __shfl_down_sync(0xffffffffu, acc, offset);
-        if (lane == 0)
-            hidden[j] = silu(acc + b1[j]);
+        const float value = hiddenUnit(w1, b1, s, channels, j);
+        if (threadIdx.x % 32 == 0)
+            hidden[j] = value;
     }
     __syncthreads();
-    for (int c = threadIdx.x; c < channels; c += blockDim.x) {
-        float acc = b2[c];
-        for (int j = 0; j < squeezed; ++j)
-            acc += w2t[int64_t(j) * channels + c] * hidden[j];
-        gate[int64_t(n) * channels + c] = 1.0f / (1.0f + __expf(-acc));
+    for (int c = threadIdx.x; c < channels; c += blockDim.x)
+        gate[int64_t(n) * channels + c] = gateOf(w2t, b2, hidden, channels, squeezed, c);
+}
+
+// Small batches: the excitation spread over many blocks instead of one per sample, where a single block's matrix
+// products took 16 us at B0's 1152 channels (BENCHMARKS.md, "The excitation over many blocks"). First the hidden
+// units [N, squeezed], a warp each, blocks of kSqueezeGroups threads (units / warps, sample); each block sums the
+// squeeze itself, a group per thread. Shared memory: s [C], groupSums [max(kSqueezeGroups, C)].
+__global__ void hiddenKernel(const float* __restrict__ partial, int tiles, float scale, const float* __restrict__ w1,
+                             const float* __restrict__ b1, float* __restrict__ hidden, int channels, int squeezed)
+{
+    extern __shared__ float shared[];
+    const int n = blockIdx.y;
+    squeezeFromSums(partial, tiles, scale, channels, n, shared, shared + channels);
+    const int j = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (j >= squeezed)
+        return;   // the whole warp: no thread of it takes part in a shuffle
+    const float value = hiddenUnit(w1, b1, shared, channels, j);
+    if (threadIdx.x % 32 == 0)
+        hidden[int64_t(n) * squeezed + j] = value;
+}
+
+// Then out = source * gate, blocks (chunk of kGateChunk channels, chunk of rows, sample): each block computes the
+// gate of its channels only and applies it to its rows. Rows: an element of (row r, channel c) is at r * C + c when the
+// channels are innermost (channels_last activations, or a projection's [out, in] weight: then the same source for
+// every sample, sourceSampleStride 0), at c * rows + r otherwise (NCHW). V > 1: packs of V neighbouring channels
+// (channels innermost, C % V == 0). Each thread loads its first pack before the gate is known, and the gate reads the
+// hidden units straight from global memory: at batch 1 every round trip to memory that waits for another is time.
+// Shared memory: gate [kGateChunk].
+constexpr int kGateChunk = 64;
+template <typename T, int V>
+__global__ void gateProductKernel(const float* __restrict__ hidden, const float* __restrict__ w2t,
+                                  const float* __restrict__ b2, int channels, int squeezed, const T* source,
+                                  int64_t sourceSampleStride, T* out, int64_t rows, int rowsPerBlock,
+                                  bool channelsInner)
+{
+    extern __shared__ float gate[];
+    const int n = blockIdx.z;
+    const int c0 = blockIdx.x * kGateChunk, width = min(kGateChunk, channels - c0);
+    const int64_t r0 = int64_t(blockIdx.y) * rowsPerBlock;
+    const int blockRows = static_cast<int>(min(int64_t(rowsPerBlock), rows - r0));
+    const T* from = source + n * sourceSampleStride;
+    T* to = out + n * rows * channels;
+    using P = Pack<T, V>;
+    const int packs = width / V;
+    // Pack q of the block: its first channel within the chunk, and where it is.
+    const auto channelOf = [&](int q) { return channelsInner ? q % packs * V : q / blockRows; };
+    const auto offsetOf = [&](int q) {
+        // Channels innermost: neighbouring threads take neighbouring packs of a row; otherwise neighbouring rows.
+        const int64_t r = r0 + (channelsInner ? q / packs : q % blockRows);
+        return channelsInner ? r * channels + c0 + channelOf(q) : (c0 + channelOf(q)) * rows + r;
+    };
+    const int total = blockRows * packs;
+    P first{};
+    if (threadIdx.x < total)
+        first = *reinterpret_cast<const P*>(from + offsetOf(threadIdx.x));
+    for (int k = threadIdx.x; k < width; k += blockDim.x)
+        gate[k] = gateOf(w2t, b2, hidden + int64_t(n) * squeezed, channels, squeezed, c0 + k);
+    __syncthreads();
+    for (int q = threadIdx.x; q < total; q += blockDim.x) {
+        P value = q == static_cast<int>(threadIdx.x) ? first : *reinterpret_cast<const P*>(from + offsetOf(q));
+        const int k = channelOf(q);
+#pragma unroll
+        for (int v = 0; v < V; ++v)
+            value.v[v] = static_cast<T>(static_cast<float>(value.v[v]) * gate[k + v]);
+        *reinterpret_cast<P*>(to + offsetOf(q)) = value;
     }
 }
 
@@ -135,12 +251,6 @@ __global__ void gateVectorKernel(T* __restrict__ x, const float* __restrict__ ga
         reinterpret_cast<uint4*>(x)[v] = packed;
     }
 }
-
-// V values of one pixel's neighbouring channels, loaded and stored as one (up to 16-byte) access.
-template <typename T, int V>
-struct alignas(sizeof(T) * V) Pack {
-    T v[V];
-};
 
 // SiLU with the fast approximate division (two instructions, not IEEE division's dozen): the depthwise kernel applies
 // it to every staged input (with inputBias) and every output, where the division was measured to cost more than the
@@ -296,29 +406,87 @@ void launch(at::Tensor& y, const at::Tensor& bias, const at::Tensor* residual, b
     C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
+// The excitation's sizes, from partial sums [N, tiles, C] and its weights (checked here).
+struct Excitation {
+    int samples, tiles, channels, squeezed;
+};
+
+Excitation excitationShape(const at::Tensor& partial, const at::Tensor& w1, const at::Tensor& b1,
+                           const at::Tensor& w2t, const at::Tensor& b2)
+{
+    const int64_t channels = partial.size(2), squeezed = w1.size(0);
+    TORCH_CHECK(partial.is_cuda() && partial.scalar_type() == at::kFloat && partial.is_contiguous() &&
+                    w1.scalar_type() == at::kFloat && w1.is_contiguous() && w1.size(1) == channels &&
+                    w2t.scalar_type() == at::kFloat && w2t.is_contiguous() && w2t.sizes() == w1.sizes() &&
+                    b1.numel() == squeezed && b2.numel() == channels,
+                "squeeze-excitation: partial sums fp32 [samples, tiles, channels], weights fp32, w1 and w2t "
+                "[squeezed, channels]");
+    return {static_cast<int>(partial.size(0)), static_cast<int>(partial.size(1)), static_cast<int>(channels),
+            static_cast<int>(squeezed)};
+}
+
 // The excitation from partial sums [N, tiles, C] (scale turns their total into a mean): the gate [N, C] fp32.
 at::Tensor excite(const at::Tensor& partial, float scale, const at::Tensor& w1, const at::Tensor& b1,
                   const at::Tensor& w2t, const at::Tensor& b2)
 {
-    const int64_t samples = partial.size(0), tiles = partial.size(1), channels = partial.size(2);
-    const int64_t squeezed = w1.size(0);
-    TORCH_CHECK(w1.scalar_type() == at::kFloat && w1.is_contiguous() && w1.size(1) == channels &&
-                    w2t.scalar_type() == at::kFloat && w2t.is_contiguous() && w2t.sizes() == w1.sizes() &&
-                    b1.numel() == squeezed && b2.numel() == channels,
-                "squeeze-excitation: weights must be fp32, w1 and w2t [squeezed, channels]");
-    auto stream = at::cuda::getCurrentCUDAStream();
-    auto gate = at::empty({samples, channels}, partial.options());
+    const Excitation e = excitationShape(partial, w1, b1, w2t, b2);
+    auto gate = at::empty({e.samples, e.channels}, partial.options());
     // A few samples leave most of the GPU idle, each block working alone through its matrix products: give each the
     // most threads a block can have.
-    const int threads = samples < kSmallBatch ? 1024 : kExcitationThreads;
-    const size_t sharedBytes =
-        static_cast<size_t>(channels + squeezed + std::max<int64_t>(threads, channels)) * sizeof(float);
-    excitationKernel<<<static_cast<unsigned>(samples), threads, sharedBytes, stream>>>(
-        partial.data_ptr<float>(), static_cast<int>(tiles), scale, w1.data_ptr<float>(), b1.data_ptr<float>(),
-        w2t.data_ptr<float>(), b2.data_ptr<float>(), gate.data_ptr<float>(), static_cast<int>(channels),
-        static_cast<int>(squeezed));
+    const int threads = e.samples < kSmallBatch ? 1024 : kExcitationThreads;
+    const size_t sharedBytes = size_t(e.channels + e.squeezed + std::max(kSqueezeGroups, e.channels)) * sizeof(float);
+    excitationKernel<<<static_cast<unsigned>(e.samples), threads, sharedBytes, at::cuda::getCurrentCUDAStream()>>>(
+        partial.data_ptr<float>(), e.tiles, scale, w1.data_ptr<float>(), b1.data_ptr<float>(), w2t.data_ptr<float>(),
+        b2.data_ptr<float>(), gate.data_ptr<float>(), e.channels, e.squeezed);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     return gate;
+}
+
+// out [N, rows, C] or [N, C, rows] (channelsInner or not) = source * the gate of each sample, the excitation spread
+// over many blocks (hiddenKernel, gateProductKernel); source is out itself (in place) or one [rows, C] tensor for
+// every sample.
+void exciteInto(const at::Tensor& partial, float scale, const at::Tensor& w1, const at::Tensor& b1,
+                const at::Tensor& w2t, const at::Tensor& b2, const at::Tensor& source, at::Tensor& out,
+                bool channelsInner)
+{
+    const Excitation e = excitationShape(partial, w1, b1, w2t, b2);
+    const int64_t rows = out.numel() / (int64_t(e.samples) * e.channels);
+    const bool inPlace = source.data_ptr() == out.data_ptr();
+    TORCH_CHECK(source.scalar_type() == out.scalar_type() && out.numel() == int64_t(e.samples) * e.channels * rows &&
+                    (inPlace || source.numel() == rows * e.channels),
+                "squeeze-excitation: ", out.sizes(), " does not hold ", e.samples, " samples of ", source.sizes());
+    auto stream = at::cuda::getCurrentCUDAStream();
+    auto hidden = at::empty({e.samples, e.squeezed}, partial.options());
+    const int warps = kSqueezeGroups / 32;
+    const dim3 hiddenGrid(static_cast<unsigned>((e.squeezed + warps - 1) / warps), static_cast<unsigned>(e.samples));
+    hiddenKernel<<<hiddenGrid, kSqueezeGroups, size_t(e.channels + std::max(kSqueezeGroups, e.channels)) * sizeof(float),
+                   stream>>>(partial.data_ptr<float>(), e.tiles, scale, w1.data_ptr<float>(), b1.data_ptr<float>(),
+                             hidden.data_ptr<float>(), e.channels, e.squeezed);
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+    const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
+    const int64_t chunks = (e.channels + kGateChunk - 1) / kGateChunk;
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, out.scalar_type(), "squeezeExcitation", [&] {
+        constexpr int kWide = 16 / sizeof(scalar_t);
+        const bool wide = channelsInner && e.channels % kWide == 0 &&
+                          reinterpret_cast<uintptr_t>(source.data_ptr()) % 16 == 0 &&
+                          reinterpret_cast<uintptr_t>(out.data_ptr()) % 16 == 0;
+        // Rows split so that a block has about four accesses per thread, but no more blocks than fill the GPU twice.
+        const int64_t packsPerRow = std::min<int64_t>(kGateChunk, e.channels) / (wide ? kWide : 1);
+        const int64_t byWork = (rows * packsPerRow + 4 * kThreads - 1) / (4 * kThreads);
+        const int64_t rowChunks =
+            std::clamp<int64_t>(byWork, 1, std::max<int64_t>(1, 2 * sms / (chunks * e.samples)));
+        const int64_t rowsPerBlock = (rows + rowChunks - 1) / rowChunks;
+        const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>((rows + rowsPerBlock - 1) / rowsPerBlock),
+                        static_cast<unsigned>(e.samples));
+        const size_t sharedBytes = kGateChunk * sizeof(float);
+        const auto kernel = wide ? gateProductKernel<scalar_t, kWide> : gateProductKernel<scalar_t, 1>;
+        kernel<<<grid, kThreads, sharedBytes, stream>>>(hidden.data_ptr<float>(), w2t.data_ptr<float>(),
+                                                       b2.data_ptr<float>(), e.channels, e.squeezed,
+                                                       source.data_ptr<scalar_t>(), inPlace ? rows * e.channels : 0,
+                                                       out.data_ptr<scalar_t>(), rows, static_cast<int>(rowsPerBlock),
+                                                       channelsInner);
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
 }
 
 bool isChannelsLast(const at::Tensor& x) { return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous(); }
@@ -511,7 +679,10 @@ void squeezeExcitationFromSums(at::Tensor& x, const at::Tensor& partialSums, con
     TORCH_CHECK(partialSums.dim() == 3 && partialSums.size(0) == x.size(0) && partialSums.size(2) == x.size(1) &&
                     partialSums.scalar_type() == at::kFloat && partialSums.is_contiguous(),
                 "squeezeExcitationFromSums: partial sums must be fp32 [samples, tiles, channels]");
-    applyGate(x, squeezeExcitationGate(partialSums, x.size(2) * x.size(3), w1, b1, w2t, b2));
+    TORCH_CHECK(x.is_cuda() && x.dim() == 4 && (isChannelsLast(x) || x.is_contiguous()),
+                "squeezeExcitationFromSums: x must be a contiguous 4-D CUDA tensor");
+    const int64_t pixels = x.size(2) * x.size(3);
+    exciteInto(partialSums, 1.0f / static_cast<float>(pixels), w1, b1, w2t, b2, x, x, isChannelsLast(x));
 }
 
 at::Tensor squeezeExcitationGate(const at::Tensor& partialSums, int64_t pixels, const at::Tensor& w1,
@@ -545,6 +716,20 @@ at::Tensor gatedPointwiseWeights(const at::Tensor& weight, const at::Tensor& gat
             weight.size(1));
         C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
+    return out;
+}
+
+at::Tensor excitedPointwiseWeights(const at::Tensor& weight, const at::Tensor& partialSums, int64_t pixels,
+                                   const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
+                                   const at::Tensor& b2)
+{
+    TORCH_CHECK(weight.is_cuda() && weight.dim() == 2 && weight.is_contiguous() && partialSums.is_cuda() &&
+                    partialSums.dim() == 3 && partialSums.scalar_type() == at::kFloat && partialSums.is_contiguous() &&
+                    partialSums.size(2) == weight.size(1) && pixels > 0,
+                "excitedPointwiseWeights: weight must be [out, in] contiguous and the partial sums fp32 "
+                "[samples, tiles, in]");
+    auto out = at::empty({partialSums.size(0), weight.size(0), weight.size(1)}, weight.options());
+    exciteInto(partialSums, 1.0f / static_cast<float>(pixels), w1, b1, w2t, b2, weight, out, /*channelsInner=*/true);
     return out;
 }
 

@@ -37,12 +37,15 @@ std::optional<DepthwiseSqueeze> depthwiseSiluSqueeze(const at::Tensor& x, const 
                                                      const std::array<int64_t, 4>& padding, bool squeeze,
                                                      const at::Tensor& inputBias = {});
 
-// squeezeExcitationInPlace with the squeeze already done: partialSums from depthwiseSiluSqueeze on x.
+// squeezeExcitationInPlace with the squeeze already done: partialSums from depthwiseSiluSqueeze on x. The excitation
+// is spread over many blocks (the hidden units in one kernel, then each block of a second computes the gate of its
+// channels and applies it), for small batches where one block per sample would work alone; the same values, bit for
+// bit, as applyGate(x, squeezeExcitationGate(...)).
 void squeezeExcitationFromSums(at::Tensor& x, const at::Tensor& partialSums, const at::Tensor& w1,
                                const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2);
 
-// The two halves of squeezeExcitationFromSums. The gate [N, C] fp32 from partial sums over `pixels` pixels per
-// sample (one kernel, a block per sample) ...
+// squeezeExcitationFromSums in two kernels (the form before; EFFICIENTNET_SEPARATE_EXCITATION=1 measures against
+// it). The gate [N, C] fp32 from partial sums over `pixels` pixels per sample (one kernel, a block per sample) ...
 at::Tensor squeezeExcitationGate(const at::Tensor& partialSums, int64_t pixels, const at::Tensor& w1,
                                  const at::Tensor& b1, const at::Tensor& w2t, const at::Tensor& b2);
 // ... and x[n, c, ...] *= gate[n, c] in one vectorised pass, any contiguous layout.
@@ -52,5 +55,10 @@ void applyGate(at::Tensor& x, const at::Tensor& gate);
 // weight[o, k] * gate[n, k]. A batched GEMM of x's pixels by these gives conv1x1(x * gate) without the gated x ever
 // being written. weight: [out, in] contiguous, CUDA fp32/fp16/bf16; gate: [N, in] fp32. out: weight's type.
 at::Tensor gatedPointwiseWeights(const at::Tensor& weight, const at::Tensor& gate);
+// gatedPointwiseWeights(weight, squeezeExcitationGate(partialSums, pixels, ...)) with the excitation spread over many
+// blocks as in squeezeExcitationFromSums: the same values, bit for bit.
+at::Tensor excitedPointwiseWeights(const at::Tensor& weight, const at::Tensor& partialSums, int64_t pixels,
+                                   const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
+                                   const at::Tensor& b2);
 
 } // namespace efficientnet::cuda
