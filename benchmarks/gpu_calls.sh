@@ -21,6 +21,9 @@
 #                                         # expansion's epilogue, without it, and cuDNN's; anchors; all of test_cuda
 #   COMPARE=EFFICIENTNET_SEPARATE_EXCITATION=1 MODELS="efficientnet_b0 efficientnet_b3" BATCHES=1,16,256 ANCHORS=1 \
 #     bash benchmarks/gpu_calls.sh engine   # the SE's excitation over many blocks against one block per sample
+#   COMPARE=EFFICIENTNET_UNFUSED_HEAD=1+EFFICIENTNET_EXCITATION_PREFETCH=0 MODELS="efficientnet_b0 efficientnet_b3" \
+#     BATCHES=1,8,16,256 ANCHORS=1 bash benchmarks/gpu_calls.sh engine   # the head in two kernels and the excitation's
+#                                         # weights prefetched (from batch 8) against the form before both
 #   COMPARE=EFFICIENTNET_GATE_PASS=1 BATCHES=1,256 TESTS=Gate bash benchmarks/gpu_calls.sh engine   # the SE's gate in
 #                                         # the projection's weights against a pass of its own (+ would join variables
 #                                         # of one form: VAR=1+VAR2=1); test_cuda's checks named like "Gate"

@@ -821,11 +821,13 @@ void gatedWeightsMatchComposition()
 #endif
 }
 
-// The excitation spread over many blocks with its gate's use (squeezeExcitationFromSums, excitedPointwiseWeights: the
-// hidden units in one kernel, each block of a second computing the gate of its channels) gives, bit for bit, what one
-// block per sample (squeezeExcitationGate) followed by applyGate or gatedPointwiseWeights gives, and both follow the
-// composition in fp32 on the CPU: channels_last with 16-bit packs, channel counts not divisible by 8 (one element at
-// a time), NCHW, fp32, a batch of 32 (fewer threads per block in the one-block form), channels over several blocks.
+// The excitation spread over many blocks with its gate's use (squeezeExcitationFromSums,
+// gatedPointwiseWeightsFromSums: the hidden units in one kernel, each block of a second computing the gate of its
+// channels) gives, bit for bit, what one block per sample (squeezeExcitationGate) followed by applyGate or
+// gatedPointwiseWeights gives, and both follow the composition in fp32 on the CPU: channels_last with 16-bit packs, channel counts not divisible by 8 (one element at
+// a time), NCHW, fp32, a batch of 32 (fewer threads per block in the one-block form), channels over several blocks,
+// and batches of 8 and more, where the many-block form prefetches its weights and keeps the hidden units in shared
+// memory.
 void excitationOverBlocksMatchesOneBlock()
 {
 #ifdef EFFICIENTNET_WITH_CUDA
@@ -839,7 +841,9 @@ void excitationOverBlocksMatchesOneBlock()
                                   {3, 20, 9, 7, 4, 12, torch::kBFloat16, true},    // channels % 8 != 0
                                   {2, 40, 6, 5, 3, 16, torch::kHalf, false},       // NCHW
                                   {2, 36, 5, 5, 2, 20, torch::kFloat, true},
-                                  {32, 96, 12, 12, 1, 24, torch::kBFloat16, true}};
+                                  {32, 96, 12, 12, 1, 24, torch::kBFloat16, true},
+                                  {9, 1152, 7, 7, 2, 192, torch::kHalf, true},     // weights prefetched (from 8)
+                                  {8, 20, 5, 3, 3, 12, torch::kHalf, false}};
     const torch::Device device(torch::kCUDA, 0);
     const auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kFloat); };
     for (const auto& k : cases) {
@@ -873,7 +877,7 @@ void excitationOverBlocksMatchesOneBlock()
                   ", relative error " + std::to_string(error) + " < " + std::to_string(tolerance));
 
         const auto weightsTwo = cuda::gatedPointwiseWeights(weight, gate);
-        const auto weightsOne = cuda::excitedPointwiseWeights(weight, partialSums, k.h * k.w, w1, b1, w2t, b2);
+        const auto weightsOne = cuda::gatedPointwiseWeightsFromSums(weight, partialSums, k.h * k.w, w1, b1, w2t, b2);
         const auto expectedWeights = cpu(weight).unsqueeze(0) * expectedGate.unsqueeze(1);
         const double weightError = relativeError(cpu(weightsOne), expectedWeights);
         check(weightsOne.sizes() == weightsTwo.sizes() && torch::equal(weightsOne, weightsTwo) &&
@@ -936,6 +940,54 @@ void projectionGemmMatchesComposition()
                       ": relative error " + std::to_string(error) + " < " + std::to_string(tolerance));
         }
     }
+#endif
+}
+
+// The network's end in two kernels (cuda::poolAndClassify: the head's bias and SiLU, the mean over pixels, the
+// classifier) against the composition in fp64 on the CPU: B0's and B3's head and classifier shapes, a batch of 9 (two
+// chunks of samples), channel counts not divisible by 8 and a weight view at an unaligned address (one weight at a
+// time), 1x1 maps, fp16/bf16/fp32. An NCHW input is refused, with nothing launched.
+void poolAndClassifyMatchesComposition()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    const torch::Device device(torch::kCUDA, 0);
+    struct Shape { int64_t n, channels, h, w, classes; bool unaligned; };
+    const Shape shapes[] = {
+        {1, 1280, 7, 7, 1000, false}, {9, 1536, 10, 10, 1000, false}, {3, 20, 3, 5, 7, false},
+        {2, 64, 1, 1, 3, false},      {4, 36, 7, 7, 11, true},
+    };
+    const auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kDouble); };
+    for (const auto type : {torch::kHalf, torch::kBFloat16, torch::kFloat}) {
+        for (const auto& s : shapes) {
+            torch::manual_seed(29);
+            const auto y = torch::randn({s.n, s.channels, s.h, s.w}).mul(2).to(device, type)
+                               .contiguous(torch::MemoryFormat::ChannelsLast);
+            const auto headBias = torch::randn({s.channels}).to(device, type);
+            // One row more, dropped: the weight's first element then sits one row of `channels` values further on.
+            const auto weights = torch::randn({s.classes + 1, s.channels})
+                                     .div(std::sqrt(static_cast<double>(s.channels))).to(device, type);
+            const auto weight = s.unaligned ? weights.narrow(0, 1, s.classes) : weights.narrow(0, 0, s.classes);
+            const auto bias = torch::randn({s.classes}).to(device, type);
+            const auto logits = cuda::poolAndClassify(y, headBias, weight, bias);
+            const auto pooled = torch::silu(cpu(y) + cpu(headBias).view({1, -1, 1, 1})).mean({2, 3});
+            const auto reference = torch::linear(pooled, cpu(weight), cpu(bias));
+            const std::string name = std::string(c10::toString(type)) + " N" + std::to_string(s.n) + " " +
+                                     std::to_string(s.channels) + " channels " + std::to_string(s.h) + "x" +
+                                     std::to_string(s.w) + " -> " + std::to_string(s.classes) +
+                                     (s.unaligned ? " (unaligned weight)" : "");
+            if (!check(logits.has_value(), "poolAndClassify takes a channels_last head output, " + name))
+                continue;
+            const double error = relativeError(cpu(*logits), reference);
+            const double tolerance = type == torch::kFloat ? 1e-5 : type == torch::kHalf ? 1e-3 : 8e-3;
+            check(logits->sizes() == reference.sizes() && logits->scalar_type() == type && error < tolerance,
+                  "head epilogue + pool + classifier in two kernels = composition, " + name + ": relative error " +
+                      std::to_string(error) + " < " + std::to_string(tolerance));
+        }
+    }
+    const auto nchw = torch::randn({2, 16, 5, 5}).to(device, torch::kHalf);
+    const auto weight = torch::randn({4, 16}).to(device, torch::kHalf);
+    check(!cuda::poolAndClassify(nchw, weight[0], weight, weight.select(1, 0).contiguous()).has_value(),
+          "poolAndClassify refuses an NCHW head output (the caller runs LibTorch's pool and Linear)");
 #endif
 }
 
@@ -1059,6 +1111,21 @@ void projectionInGemmMatchesEpilogue()
     defaultFormMatches("efficientnet_b0", 224, Padding::Symmetric, epilogue, {1, 40}, what);
     defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, epilogue, {33}, what);
     defaultFormMatches("efficientnet_v2_s", 224, Padding::Symmetric, epilogue, {3}, what);
+#endif
+}
+
+// The network's end in two kernels (the default on CUDA below batch 32) against EFFICIENTNET_UNFUSED_HEAD=1 (the head
+// conv's epilogue pass, ATen's pool, the Linear on cuBLAS): B0 at batch 1, 5 and 9 (two chunks of samples in the
+// classifier kernel), B3 with TensorFlow SAME at 3 and V2-S at 2. The pooled features stay in fp32 in the fused form,
+// so the logits differ by fp16 rounding, not bit for bit.
+void fusedHeadMatchesLibTorch()
+{
+#ifdef EFFICIENTNET_WITH_CUDA
+    const std::vector<const char*> unfused{"EFFICIENTNET_UNFUSED_HEAD"};
+    const std::string what = "head, pool and classifier in two kernels = LibTorch's";
+    defaultFormMatches("efficientnet_b0", 224, Padding::Symmetric, unfused, {1, 5, 9}, what);
+    defaultFormMatches("efficientnet_b3", 300, Padding::TfSame, unfused, {3}, what);
+    defaultFormMatches("efficientnet_v2_s", 224, Padding::Symmetric, unfused, {2}, what);
 #endif
 }
 
@@ -1233,6 +1300,8 @@ int main(int argc, char** argv)
         {"gateInProjectionMatchesGatePass", gateInProjectionMatchesGatePass},
         {"projectionGemmMatchesComposition", projectionGemmMatchesComposition},
         {"projectionInGemmMatchesEpilogue", projectionInGemmMatchesEpilogue},
+        {"poolAndClassifyMatchesComposition", poolAndClassifyMatchesComposition},
+        {"fusedHeadMatchesLibTorch", fusedHeadMatchesLibTorch},
         {"trainingStepInHalfPrecisionFollowsFloat", trainingStepInHalfPrecisionFollowsFloat},
         {"multiTensorAdamWMatchesLibTorchAdamW", multiTensorAdamWMatchesLibTorchAdamW},
         {"memoryEfficientSwishSavesMemory", memoryEfficientSwishSavesMemory},

@@ -114,8 +114,9 @@ class SqueezeExcitationImpl : public torch::nn::Module {
 public:
     SqueezeExcitationImpl(int64_t channels, int64_t squeezeChannels);
     torch::Tensor forward(torch::Tensor x);
-    // CUDA inference at batch 32 and more: the gate in three hand-written passes (cuda/fused_ops.h) from fp32
-    // copies of fc1 and fc2, made here. Unless EFFICIENTNET_UNFUSED_SE=1 (for measuring against the unfused form).
+    // CUDA inference: fp32 copies of fc1 and fc2 for the hand-written excitation (cuda/fused_ops.h), made here. They
+    // serve forward() from batch 32 up (the gate in three passes) and, at every batch size, the gate from sums below.
+    // Unless EFFICIENTNET_UNFUSED_SE=1 (for measuring against the unfused form).
     void prepareFusedGate(const torch::Device& device);
     // The fused gate can take the squeeze from the depthwise conv before it (ConvNormActivation::forwardSqueezing).
     bool gatesFromSums() const { return m_w1.defined(); }
@@ -190,10 +191,12 @@ public:
 
 private:
     void initializeWeights();   // torchvision's: kaiming-normal fan-out convs, unit BN, uniform(1/sqrt(out)) linear
+    torch::Tensor forwardFusedHead(torch::Tensor x);   // CUDA inference at small batches: the head in two kernels
 
     EfficientNetOptions m_options;
     const VariantSpec* m_spec;
     std::optional<bool> m_channelsLast;   // set by prepareForInference
+    bool m_fusedHead = false;             // set by prepareForInference: forwardFusedHead at small batches
     torch::nn::Sequential m_features{nullptr};
     torch::nn::Sequential m_classifier{nullptr};
 };

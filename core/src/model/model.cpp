@@ -36,6 +36,11 @@ constexpr int64_t kFusedDepthwiseBelowBatch = 32;
 // convolutions on cuBLAS"): at batch 1 cuBLAS is 4-7 % faster for B0 (0.566-0.581 against 0.595-0.619 ms), 2-9 %
 // for B3 and 2-6 % for V2-S; at batch 256 it is level for B0 and V2-S but 2 % slower for B3.
 constexpr int64_t kPointwiseGemmBelowBatch = 32;
+// The head's epilogue, the pool and the classifier in two hand-written kernels below this batch size (below it the
+// head conv is one of the cuBLAS GEMMs above, whose output they take before its epilogue). Measured on an H200, B0
+// fp16, alternated twice in one call (BENCHMARKS.md, "The head in two kernels"): 0.416-0.417 against 0.432-0.437 ms at
+// batch 1; level with LibTorch's three kernels at batch 8 and 16 (0.598-0.599 against 0.596-0.601 ms at 8).
+constexpr int64_t kFusedHeadBelowBatch = kPointwiseGemmBelowBatch;
 // The hand-written depthwise conv only for the variants where it pays: B0 and B3 (B3 at 300 px: 1.08 against
 // 1.18-1.29 ms at batch 1, 2.27-2.30 against 2.77-2.86 ms at 16, same run), and B1 and B2 between them (not
 // measured). V2-S at 384 px was 10 % slower at batch 1 (1.58 against 1.43 ms, the kernel's first form); it and the
@@ -375,7 +380,7 @@ torch::Tensor SqueezeExcitationImpl::gatedWeightsFromSums(const torch::Tensor& w
     if (m_separateExcitation)
         return cuda::gatedPointwiseWeights(weight,
                                            cuda::squeezeExcitationGate(partialSums, pixels, m_w1, m_b1, m_w2t, m_b2));
-    return cuda::excitedPointwiseWeights(weight, partialSums, pixels, m_w1, m_b1, m_w2t, m_b2);
+    return cuda::gatedPointwiseWeightsFromSums(weight, partialSums, pixels, m_w1, m_b1, m_w2t, m_b2);
 #else
     (void)weight;
     (void)partialSums;
@@ -533,8 +538,32 @@ torch::Tensor EfficientNetImpl::forwardFeatures(torch::Tensor x)
 
 torch::Tensor EfficientNetImpl::forward(torch::Tensor x)
 {
+    if (m_fusedHead && x.is_cuda() && x.size(0) < kFusedHeadBelowBatch && !is_training() &&
+        !torch::GradMode::is_enabled())
+        return forwardFusedHead(std::move(x));
     x = torch::adaptive_avg_pool2d(forwardFeatures(x), {1, 1}).flatten(1);
     return m_classifier->forward(x);
+}
+
+torch::Tensor EfficientNetImpl::forwardFusedHead(torch::Tensor x)
+{
+    x = x.contiguous(torch::MemoryFormat::ChannelsLast);
+    const size_t last = m_features->size() - 1;
+    for (size_t i = 0; i < last; ++i)
+        x = (m_features->begin() + static_cast<std::ptrdiff_t>(i))->forward(x);
+    auto& head = m_features->at<ConvNormActivationImpl>(last);
+    auto y = head.forwardBeforeEpilogue(x);
+#ifdef EFFICIENTNET_WITH_CUDA
+    const auto& linear = m_classifier->at<torch::nn::LinearImpl>(1);   // after the Dropout, which eval() skips
+    if (y.defined())
+        if (auto logits = cuda::poolAndClassify(y, head.epilogueBias(), linear.weight, linear.bias))
+            return *logits;
+#endif
+    if (y.defined())
+        head.finishEpilogue(y);
+    else
+        y = head.forward(x);
+    return m_classifier->forward(torch::adaptive_avg_pool2d(y, {1, 1}).flatten(1));
 }
 
 void EfficientNetImpl::prepareForInference(const torch::Device& device, torch::ScalarType dtype, bool channelsLast)
@@ -548,6 +577,13 @@ void EfficientNetImpl::prepareForInference(const torch::Device& device, torch::S
         if (auto* se = module->as<SqueezeExcitation>())
             se->prepareFusedGate(device);
     m_channelsLast = channelsLast;
+    // Below kFusedHeadBelowBatch, the head conv's epilogue, the pool and the classifier in two kernels (why: at
+    // cuda::poolAndClassify); EFFICIENTNET_UNFUSED_HEAD=1 keeps LibTorch's, for measuring against it.
+    m_fusedHead = false;
+#ifdef EFFICIENTNET_WITH_CUDA
+    m_fusedHead = device.is_cuda() && channelsLast && m_classifier->size() == 2 &&
+                  m_classifier->ptr(1)->as<torch::nn::Linear>() && !environmentIs("EFFICIENTNET_UNFUSED_HEAD", "1");
+#endif
 }
 
 void EfficientNetImpl::initializeWeights()

@@ -5,8 +5,10 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAException.h>
 #include <algorithm>
+#include <cstdlib>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <string>
 
 namespace efficientnet::cuda {
 namespace {
@@ -21,6 +23,24 @@ struct alignas(sizeof(T) * V) Pack {
 };
 
 __device__ __forceinline__ float silu(float v) { return v / (1.0f + __expf(-v)); }
+
+// SiLU with the fast approximate division (two instructions, not IEEE division's dozen): the depthwise kernel applies
+// it to every staged input (with inputBias) and every output, where the division was measured to cost more than the
+// expansion's epilogue pass that it replaces (BENCHMARKS.md, "The depthwise convolution from a tile"); the head's pool
+// applies it to every one of its inputs.
+__device__ __forceinline__ float fastSilu(float v) { return __fdividef(v, 1.0f + __expf(-v)); }
+
+// Asks for the 128-byte line holding p in this SM's L1 cache without waiting for it: the excitation's weights do not
+// depend on the kernel before, so their loads can travel while the block waits for what does (the squeeze's sums, the
+// hidden units); the loads that then use them find them at hand, not a round trip to L2 away.
+__device__ __forceinline__ void prefetchL1(const float* p) { asm volatile("prefetch.global.L1 [%0];" ::"l"(p)); }
+
+// Every line of values [first, first + count) of a row, prefetched by threads `thread` of `threads`.
+__device__ __forceinline__ void prefetchRow(const float* row, int count, int thread, int threads)
+{
+    for (int i = thread * 32; i < count + 31; i += threads * 32)
+        prefetchL1(row + min(i, count - 1));
+}
 
 // Generic path: any layout the caller describes by (channel stride, channels).
 template <typename T, bool kSilu, bool kResidual>
@@ -163,12 +183,15 @@ __global__ void excitationKernel(const float* __restrict__ partial, int tiles, f
 // units [N, squeezed], a warp each, blocks of kSqueezeGroups threads (units / warps, sample); each block sums the
 // squeeze itself, a group per thread. Shared memory: s [C], groupSums [max(kSqueezeGroups, C)].
 __global__ void hiddenKernel(const float* __restrict__ partial, int tiles, float scale, const float* __restrict__ w1,
-                             const float* __restrict__ b1, float* __restrict__ hidden, int channels, int squeezed)
+                             const float* __restrict__ b1, float* __restrict__ hidden, int channels, int squeezed,
+                             bool prefetch)
 {
     extern __shared__ float shared[];
     const int n = blockIdx.y;
-    squeezeFromSums(partial, tiles, scale, channels, n, shared, shared + channels);
     const int j = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (prefetch && j < squeezed)   // the warp's row of W1, while the squeeze waits for the sums
+        prefetchRow(w1 + int64_t(j) * channels, channels, threadIdx.x % 32, 32);
+    squeezeFromSums(partial, tiles, scale, channels, n, shared, shared + channels);
     if (j >= squeezed)
         return;   // the whole warp: no thread of it takes part in a shuffle
     const float value = hiddenUnit(w1, b1, shared, channels, j);
@@ -188,9 +211,9 @@ template <typename T, int V>
 __global__ void gateProductKernel(const float* __restrict__ hidden, const float* __restrict__ w2t,
                                   const float* __restrict__ b2, int channels, int squeezed, const T* source,
                                   int64_t sourceSampleStride, T* out, int64_t rows, int rowsPerBlock,
-                                  bool channelsInner)
+                                  bool channelsInner, bool prefetch)
 {
-    extern __shared__ float gate[];
+    extern __shared__ float gate[];   // [kGateChunk], then (prefetch) the sample's hidden units [squeezed]
     const int n = blockIdx.z;
     const int c0 = blockIdx.x * kGateChunk, width = min(kGateChunk, channels - c0);
     const int64_t r0 = int64_t(blockIdx.y) * rowsPerBlock;
@@ -210,8 +233,19 @@ __global__ void gateProductKernel(const float* __restrict__ hidden, const float*
     P first{};
     if (threadIdx.x < total)
         first = *reinterpret_cast<const P*>(from + offsetOf(threadIdx.x));
+    const float* units = hidden + int64_t(n) * squeezed;
+    if (prefetch) {
+        // The block's columns of W2 (a row of w2t per hidden unit), while the hidden units come into shared memory in
+        // one round trip (beside the first pack's) rather than one per kInFlight of them.
+        for (int j = threadIdx.x / 32; j < squeezed; j += blockDim.x / 32)
+            prefetchRow(w2t + int64_t(j) * channels + c0, width, threadIdx.x % 32, 32);
+        for (int j = threadIdx.x; j < squeezed; j += blockDim.x)
+            gate[kGateChunk + j] = units[j];
+        __syncthreads();
+        units = gate + kGateChunk;
+    }
     for (int k = threadIdx.x; k < width; k += blockDim.x)
-        gate[k] = gateOf(w2t, b2, hidden + int64_t(n) * squeezed, channels, squeezed, c0 + k);
+        gate[k] = gateOf(w2t, b2, units, channels, squeezed, c0 + k);
     __syncthreads();
     for (int q = threadIdx.x; q < total; q += blockDim.x) {
         P value = q == static_cast<int>(threadIdx.x) ? first : *reinterpret_cast<const P*>(from + offsetOf(q));
@@ -251,11 +285,6 @@ __global__ void gateVectorKernel(T* __restrict__ x, const float* __restrict__ ga
         reinterpret_cast<uint4*>(x)[v] = packed;
     }
 }
-
-// SiLU with the fast approximate division (two instructions, not IEEE division's dozen): the depthwise kernel applies
-// it to every staged input (with inputBias) and every output, where the division was measured to cost more than the
-// expansion's epilogue pass that it replaces (BENCHMARKS.md, "The depthwise convolution from a tile").
-__device__ __forceinline__ float fastSilu(float v) { return __fdividef(v, 1.0f + __expf(-v)); }
 
 // The depthwise convolution of an MBConv block, channels_last, with its folded BatchNorm bias, SiLU and the squeeze
 // of the block's squeeze-and-excitation in the same pass: cuDNN's depthwise kernel writes its output, the epilogue
@@ -377,8 +406,119 @@ __global__ void gatedWeightsKernel(const T* __restrict__ weight, const float* __
     }
 }
 
+// The network's end at small batches, in two kernels where LibTorch runs the head conv's epilogue pass, ATen's mean
+// and a cuBLAS GEMM (17 us of B0's 0.38 ms at batch 1 on an H200; the GEMM alone 9 us for a 1280 x 1000 product that
+// moves 2.6 MB, BENCHMARKS.md, "The head in two kernels"). First the pool: pooled[n, c] = scale * the sum over pixels
+// of silu(y[n, p, c] + bias[c]), y the head conv's output before its epilogue, channels_last; in fp32, never written
+// in y's type. Blocks of kPoolPacks packs of V channels by kPoolGroups groups of pixels (chunk of channels, sample);
+// each group sums every kPoolGroups-th pixel, its loads kPoolInFlight at a time, then the groups' sums are added in
+// order. Many groups of few pixels each: with 32 packs by 8 groups, B0's 1280 channels made 5 blocks per sample that
+// took 11.8 us at batch 1 on an H200, each thread working through 56 SiLUs.
+constexpr int kPoolPacks = 8;
+constexpr int kPoolGroups = 32;
+constexpr int kPoolInFlight = 4;
+template <typename T, int V>
+__global__ void headPoolKernel(const T* __restrict__ y, const T* __restrict__ bias, float* __restrict__ pooled,
+                               int channels, int pixels, float scale)
+{
+    using P = Pack<T, V>;
+    __shared__ float groupSums[kPoolGroups][kPoolPacks * V];
+    const int n = blockIdx.y, lane = threadIdx.x % kPoolPacks, group = threadIdx.x / kPoolPacks;
+    const int blockFirst = blockIdx.x * kPoolPacks * V, c0 = blockFirst + lane * V;
+    float sums[V] = {};
+    if (c0 < channels) {
+        const P b = *reinterpret_cast<const P*>(bias + c0);
+        const T* column = y + int64_t(n) * pixels * channels + c0;
+        for (int p0 = group; p0 < pixels; p0 += kPoolInFlight * kPoolGroups) {
+            P values[kPoolInFlight];
+#pragma unroll
+            for (int k = 0; k < kPoolInFlight; ++k)
+                if (p0 + k * kPoolGroups < pixels)
+                    values[k] = *reinterpret_cast<const P*>(column + int64_t(p0 + k * kPoolGroups) * channels);
+#pragma unroll
+            for (int k = 0; k < kPoolInFlight; ++k)
+                if (p0 + k * kPoolGroups < pixels)
+#pragma unroll
+                    for (int v = 0; v < V; ++v)
+                        sums[v] += fastSilu(static_cast<float>(values[k].v[v]) + static_cast<float>(b.v[v]));
+        }
+    }
+#pragma unroll
+    for (int v = 0; v < V; ++v)
+        groupSums[group][lane * V + v] = sums[v];
+    __syncthreads();
+    for (int i = threadIdx.x; i < kPoolPacks * V && blockFirst + i < channels; i += blockDim.x) {
+        float total = 0.0f;
+        for (int g = 0; g < kPoolGroups; ++g)
+            total += groupSums[g][i];
+        pooled[int64_t(n) * channels + blockFirst + i] = total * scale;
+    }
+}
+
+// Then the classifier: logits[n, o] = bias[o] + weight[o] . pooled[n], a warp per class for S samples (blocks: chunk
+// of classes, chunk of samples), so that each row of the weight is read once per chunk. A lane loads its packs of V
+// weights kClassifierInFlight at a time before it uses them: the kernel is bound by the latency of those loads.
+constexpr int kClassifierInFlight = 8;
+template <typename T, int V, int S>
+__global__ void classifierKernel(const float* __restrict__ pooled, const T* __restrict__ weight,
+                                 const T* __restrict__ bias, T* __restrict__ logits, int samples, int channels,
+                                 int classes)
+{
+    const int o = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
+    if (o >= classes)
+        return;   // the whole warp: no thread of it takes part in a shuffle
+    const int lane = threadIdx.x % 32;
+    const int n0 = blockIdx.y * S, count = min(S, samples - n0);
+    const T* row = weight + int64_t(o) * channels;
+    const float* in = pooled + int64_t(n0) * channels;
+    using P = Pack<T, V>;
+    const int packs = channels / V;
+    float acc[S] = {};
+    for (int q0 = lane; q0 < packs; q0 += kClassifierInFlight * 32) {
+        P w[kClassifierInFlight];
+#pragma unroll
+        for (int k = 0; k < kClassifierInFlight; ++k)
+            if (q0 + k * 32 < packs)
+                w[k] = *reinterpret_cast<const P*>(row + int64_t(q0 + k * 32) * V);
+#pragma unroll
+        for (int k = 0; k < kClassifierInFlight; ++k) {
+            if (q0 + k * 32 >= packs)
+                break;
+            const int c = (q0 + k * 32) * V;
+#pragma unroll
+            for (int s = 0; s < S; ++s) {
+                if (s >= count)
+                    break;
+                float x[V];
+                if constexpr (V % 4 == 0) {   // channels % V == 0: the pooled row's 16-byte alignment too
+#pragma unroll
+                    for (int v = 0; v < V; v += 4)
+                        *reinterpret_cast<float4*>(x + v) =
+                            *reinterpret_cast<const float4*>(in + int64_t(s) * channels + c + v);
+                } else {
+#pragma unroll
+                    for (int v = 0; v < V; ++v)
+                        x[v] = in[int64_t(s) * channels + c + v];
+                }
+#pragma unroll
+                for (int v = 0; v < V; ++v)
+                    acc[s] += static_cast<float>(w[k].v[v]) * x[v];
+            }
+        }
+    }
+#pragma unroll
+    for (int s = 0; s < S; ++s) {
+        float total = acc[s];
+        for (int offset = 16; offset > 0; offset /= 2)
+            total += __shfl_down_sync(0xffffffffu, total, offset);
+        if (lane == 0 && s < count)
+            logits[int64_t(n0 + s) * classes + o] = static_cast<T>(total + static_cast<float>(bias[o]));
+    }
+}
+
 constexpr int kExcitationThreads = 256;
 constexpr int64_t kSmallBatch = 32;
+constexpr int kPrefetchMinBatch = 8;
 
 int blocksFor(int64_t work)
 {
@@ -456,12 +596,21 @@ void exciteInto(const at::Tensor& partial, float scale, const at::Tensor& w1, co
                     (inPlace || source.numel() == rows * e.channels),
                 "squeeze-excitation: ", out.sizes(), " does not hold ", e.samples, " samples of ", source.sizes());
     auto stream = at::cuda::getCurrentCUDAStream();
+    // The weights prefetched into L1 from batch kPrefetchMinBatch up. Measured on an H200, B0 fp16, alternated twice in
+    // each of two calls (BENCHMARKS.md, "The head in two kernels"): 3-5 % faster at batch 8 (0.593-0.600 against
+    // 0.618-0.627 ms), but 1.5-3 % slower at batch 1 (0.416-0.422 against 0.404-0.411 ms), where the gate kernel took
+    // 83 us against 68. EFFICIENTNET_EXCITATION_PREFETCH=0: never, for measuring against it (read once).
+    static const bool prefetchAllowed = [] {
+        const char* set = std::getenv("EFFICIENTNET_EXCITATION_PREFETCH");
+        return !set || std::string(set) != "0";
+    }();
+    const bool prefetch = prefetchAllowed && e.samples >= kPrefetchMinBatch;
     auto hidden = at::empty({e.samples, e.squeezed}, partial.options());
     const int warps = kSqueezeGroups / 32;
     const dim3 hiddenGrid(static_cast<unsigned>((e.squeezed + warps - 1) / warps), static_cast<unsigned>(e.samples));
     hiddenKernel<<<hiddenGrid, kSqueezeGroups, size_t(e.channels + std::max(kSqueezeGroups, e.channels)) * sizeof(float),
                    stream>>>(partial.data_ptr<float>(), e.tiles, scale, w1.data_ptr<float>(), b1.data_ptr<float>(),
-                             hidden.data_ptr<float>(), e.channels, e.squeezed);
+                             hidden.data_ptr<float>(), e.channels, e.squeezed, prefetch);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     const int64_t sms = at::cuda::getCurrentDeviceProperties()->multiProcessorCount;
     const int64_t chunks = (e.channels + kGateChunk - 1) / kGateChunk;
@@ -478,13 +627,13 @@ void exciteInto(const at::Tensor& partial, float scale, const at::Tensor& w1, co
         const int64_t rowsPerBlock = (rows + rowChunks - 1) / rowChunks;
         const dim3 grid(static_cast<unsigned>(chunks), static_cast<unsigned>((rows + rowsPerBlock - 1) / rowsPerBlock),
                         static_cast<unsigned>(e.samples));
-        const size_t sharedBytes = kGateChunk * sizeof(float);
+        const size_t sharedBytes = (kGateChunk + (prefetch ? e.squeezed : 0)) * sizeof(float);
         const auto kernel = wide ? gateProductKernel<scalar_t, kWide> : gateProductKernel<scalar_t, 1>;
         kernel<<<grid, kThreads, sharedBytes, stream>>>(hidden.data_ptr<float>(), w2t.data_ptr<float>(),
                                                        b2.data_ptr<float>(), e.channels, e.squeezed,
                                                        source.data_ptr<scalar_t>(), inPlace ? rows * e.channels : 0,
                                                        out.data_ptr<scalar_t>(), rows, static_cast<int>(rowsPerBlock),
-                                                       channelsInner);
+                                                       channelsInner, prefetch);
         C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
 }
@@ -719,18 +868,82 @@ at::Tensor gatedPointwiseWeights(const at::Tensor& weight, const at::Tensor& gat
     return out;
 }
 
-at::Tensor excitedPointwiseWeights(const at::Tensor& weight, const at::Tensor& partialSums, int64_t pixels,
-                                   const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
-                                   const at::Tensor& b2)
+at::Tensor gatedPointwiseWeightsFromSums(const at::Tensor& weight, const at::Tensor& partialSums, int64_t pixels,
+                                         const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
+                                         const at::Tensor& b2)
 {
     TORCH_CHECK(weight.is_cuda() && weight.dim() == 2 && weight.is_contiguous() && partialSums.is_cuda() &&
                     partialSums.dim() == 3 && partialSums.scalar_type() == at::kFloat && partialSums.is_contiguous() &&
                     partialSums.size(2) == weight.size(1) && pixels > 0,
-                "excitedPointwiseWeights: weight must be [out, in] contiguous and the partial sums fp32 "
+                "gatedPointwiseWeightsFromSums: weight must be [out, in] contiguous and the partial sums fp32 "
                 "[samples, tiles, in]");
     auto out = at::empty({partialSums.size(0), weight.size(0), weight.size(1)}, weight.options());
     exciteInto(partialSums, 1.0f / static_cast<float>(pixels), w1, b1, w2t, b2, weight, out, /*channelsInner=*/true);
     return out;
+}
+
+std::optional<at::Tensor> poolAndClassify(const at::Tensor& y, const at::Tensor& headBias, const at::Tensor& weight,
+                                          const at::Tensor& bias)
+{
+    if (!y.is_cuda() || y.dim() != 4 || !y.is_contiguous(at::MemoryFormat::ChannelsLast))
+        return std::nullopt;
+    const int64_t samples = y.size(0), channels = y.size(1), pixels = y.size(2) * y.size(3);
+    const auto type = y.scalar_type();
+    TORCH_CHECK(headBias.scalar_type() == type && headBias.is_contiguous() && headBias.numel() == channels &&
+                    weight.scalar_type() == type && weight.is_contiguous() && weight.dim() == 2 &&
+                    weight.size(1) == channels && bias.scalar_type() == type && bias.is_contiguous() &&
+                    bias.numel() == weight.size(0),
+                "poolAndClassify: the head's bias must be [channels], the classifier's weight [classes, channels] "
+                "and bias [classes], all in y's type");
+    if (samples == 0 || pixels == 0 || samples > 65535 * int64_t(8))
+        return std::nullopt;
+    const int64_t classes = weight.size(0);
+    auto pooled = at::empty({samples, channels}, y.options().dtype(at::kFloat));
+    auto logits = at::empty({samples, classes}, y.options().memory_format(at::MemoryFormat::Contiguous));
+    const auto stream = at::cuda::getCurrentCUDAStream();
+    const bool aligned = reinterpret_cast<uintptr_t>(weight.data_ptr()) % 16 == 0 &&
+                         reinterpret_cast<uintptr_t>(y.data_ptr()) % 16 == 0 &&
+                         reinterpret_cast<uintptr_t>(headBias.data_ptr()) % 16 == 0;
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, type, "poolAndClassify", [&] {
+        constexpr int kWide = 16 / sizeof(scalar_t);   // values per 16-byte load
+        const bool wide = aligned && channels % kWide == 0;
+        const int64_t perBlock = kPoolPacks * (wide ? kWide : 1);
+        const dim3 poolGrid(static_cast<unsigned>((channels + perBlock - 1) / perBlock),
+                            static_cast<unsigned>(samples));
+        const auto pool = wide ? headPoolKernel<scalar_t, kWide> : headPoolKernel<scalar_t, 1>;
+        pool<<<poolGrid, kPoolPacks * kPoolGroups, 0, stream>>>(y.data_ptr<scalar_t>(), headBias.data_ptr<scalar_t>(),
+                                                               pooled.data_ptr<float>(), static_cast<int>(channels),
+                                                               static_cast<int>(pixels),
+                                                               1.0f / static_cast<float>(pixels));
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+        // Samples per block: as many as there are, up to 8 (each one more accumulator and shuffle per lane).
+        const int perChunk = samples >= 8 ? 8 : samples >= 4 ? 4 : samples >= 2 ? 2 : 1;
+        const dim3 grid(static_cast<unsigned>((classes + kThreads / 32 - 1) / (kThreads / 32)),
+                        static_cast<unsigned>((samples + perChunk - 1) / perChunk));
+        const auto classify = [&](auto kernel) {
+            kernel<<<grid, kThreads, 0, stream>>>(pooled.data_ptr<float>(), weight.data_ptr<scalar_t>(),
+                                                  bias.data_ptr<scalar_t>(), logits.data_ptr<scalar_t>(),
+                                                  static_cast<int>(samples), static_cast<int>(channels),
+                                                  static_cast<int>(classes));
+        };
+        const auto inChunks = [&](auto width) {
+            constexpr int V = decltype(width)::value;
+            if (perChunk == 8)
+                classify(classifierKernel<scalar_t, V, 8>);
+            else if (perChunk == 4)
+                classify(classifierKernel<scalar_t, V, 4>);
+            else if (perChunk == 2)
+                classify(classifierKernel<scalar_t, V, 2>);
+            else
+                classify(classifierKernel<scalar_t, V, 1>);
+        };
+        if (wide)
+            inChunks(std::integral_constant<int, kWide>{});
+        else
+            inChunks(std::integral_constant<int, 1>{});
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+    });
+    return logits;
 }
 
 } // namespace efficientnet::cuda

@@ -57,8 +57,16 @@ void applyGate(at::Tensor& x, const at::Tensor& gate);
 at::Tensor gatedPointwiseWeights(const at::Tensor& weight, const at::Tensor& gate);
 // gatedPointwiseWeights(weight, squeezeExcitationGate(partialSums, pixels, ...)) with the excitation spread over many
 // blocks as in squeezeExcitationFromSums: the same values, bit for bit.
-at::Tensor excitedPointwiseWeights(const at::Tensor& weight, const at::Tensor& partialSums, int64_t pixels,
-                                   const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
-                                   const at::Tensor& b2);
+at::Tensor gatedPointwiseWeightsFromSums(const at::Tensor& weight, const at::Tensor& partialSums, int64_t pixels,
+                                         const at::Tensor& w1, const at::Tensor& b1, const at::Tensor& w2t,
+                                         const at::Tensor& b2);
+
+// The network's end at small batches: logits[n, o] = bias[o] + weight[o] . mean over pixels of silu(y[n, :, p] +
+// headBias), i.e. the head conv's epilogue (its folded BatchNorm bias and SiLU), the global average pool and the
+// classifier's Linear in two kernels, the pooled features in fp32. y: the head conv's output before its epilogue, 4-D
+// CUDA in channels_last memory, fp32/fp16/bf16; headBias [C], weight [classes, C] and bias [classes] in y's type.
+// Returns [N, classes] in y's type, or nullopt (nothing launched) for another layout.
+std::optional<at::Tensor> poolAndClassify(const at::Tensor& y, const at::Tensor& headBias, const at::Tensor& weight,
+                                          const at::Tensor& bias);
 
 } // namespace efficientnet::cuda
