@@ -35,7 +35,7 @@ __device__ __forceinline__ float fastSilu(float v) { return __fdividef(v, 1.0f +
 // hidden units); the loads that then use them find them at hand, not a round trip to L2 away.
 __device__ __forceinline__ void prefetchL1(const float* p) { asm volatile("prefetch.global.L1 [%0];" ::"l"(p)); }
 
-// Every line of values [first, first + count) of a row, prefetched by threads `thread` of `threads`.
+// Every 128-byte line that row[0, count) touches, prefetched by threads `thread` of `threads` (one line each in turn).
 __device__ __forceinline__ void prefetchRow(const float* row, int count, int thread, int threads)
 {
     for (int i = thread * 32; i < count + 31; i += threads * 32)
@@ -895,7 +895,7 @@ std::optional<at::Tensor> poolAndClassify(const at::Tensor& y, const at::Tensor&
                     bias.numel() == weight.size(0),
                 "poolAndClassify: the head's bias must be [channels], the classifier's weight [classes, channels] "
                 "and bias [classes], all in y's type");
-    if (samples == 0 || pixels == 0 || samples > 65535 * int64_t(8))
+    if (samples == 0 || pixels == 0 || samples > int64_t(65535) * 8)   // grid.y: 65,535 chunks of at most 8 samples
         return std::nullopt;
     const int64_t classes = weight.size(0);
     auto pooled = at::empty({samples, channels}, y.options().dtype(at::kFloat));
