@@ -945,16 +945,17 @@ void projectionGemmMatchesComposition()
 
 // The network's end in two kernels (cuda::poolAndClassify: the head's bias and SiLU, the mean over pixels, the
 // classifier) against the composition in fp64 on the CPU: B0's and B3's head and classifier shapes, a batch of 9 (two
-// chunks of samples), channel counts not divisible by 8 and a weight view at an unaligned address (one weight at a
-// time), 1x1 maps, fp16/bf16/fp32. An NCHW input is refused, with nothing launched.
+// chunks of samples), an odd channel count and a weight at an address one element past a 16-byte boundary (both one
+// value per access, in every type), 1x1 maps, 19x19 (several rounds of the pool's loads), fp16/bf16/fp32. An NCHW
+// input is refused, with nothing launched.
 void poolAndClassifyMatchesComposition()
 {
 #ifdef EFFICIENTNET_WITH_CUDA
     const torch::Device device(torch::kCUDA, 0);
     struct Shape { int64_t n, channels, h, w, classes; bool unaligned; };
     const Shape shapes[] = {
-        {1, 1280, 7, 7, 1000, false}, {9, 1536, 10, 10, 1000, false}, {3, 20, 3, 5, 7, false},
-        {2, 64, 1, 1, 3, false},      {4, 36, 7, 7, 11, true},
+        {1, 1280, 7, 7, 1000, false}, {9, 1536, 10, 10, 1000, false}, {3, 21, 3, 5, 7, false},
+        {2, 64, 1, 1, 3, false},      {4, 40, 7, 7, 11, true},          {2, 48, 19, 19, 10, false},
     };
     const auto cpu = [](const torch::Tensor& t) { return t.to(torch::kCPU, torch::kDouble); };
     for (const auto type : {torch::kHalf, torch::kBFloat16, torch::kFloat}) {
@@ -963,10 +964,11 @@ void poolAndClassifyMatchesComposition()
             const auto y = torch::randn({s.n, s.channels, s.h, s.w}).mul(2).to(device, type)
                                .contiguous(torch::MemoryFormat::ChannelsLast);
             const auto headBias = torch::randn({s.channels}).to(device, type);
-            // One row more, dropped: the weight's first element then sits one row of `channels` values further on.
-            const auto weights = torch::randn({s.classes + 1, s.channels})
+            // Unaligned: a contiguous view one element into a larger tensor (whose storage starts 16-byte aligned).
+            const auto weights = torch::randn({s.classes * s.channels + 1})
                                      .div(std::sqrt(static_cast<double>(s.channels))).to(device, type);
-            const auto weight = s.unaligned ? weights.narrow(0, 1, s.classes) : weights.narrow(0, 0, s.classes);
+            const auto weight = weights.narrow(0, s.unaligned ? 1 : 0, s.classes * s.channels)
+                                    .view({s.classes, s.channels});
             const auto bias = torch::randn({s.classes}).to(device, type);
             const auto logits = cuda::poolAndClassify(y, headBias, weight, bias);
             const auto pooled = torch::silu(cpu(y) + cpu(headBias).view({1, -1, 1, 1})).mean({2, 3});

@@ -203,10 +203,12 @@ __global__ void hiddenKernel(const float* __restrict__ partial, int tiles, float
 // gate of its channels only and applies it to its rows. Rows: an element of (row r, channel c) is at r * C + c when the
 // channels are innermost (channels_last activations, or a projection's [out, in] weight: then the same source for
 // every sample, sourceSampleStride 0), at c * rows + r otherwise (NCHW). V > 1: packs of V neighbouring channels
-// (channels innermost, C % V == 0). Each thread loads its first pack before the gate is known, and the gate reads the
-// hidden units straight from global memory: at batch 1 every round trip to memory that waits for another is time.
-// Shared memory: gate [kGateChunk].
+// (channels innermost, C % V == 0). Each thread loads its first pack before the gate is known. Below batch
+// kPrefetchMinBatch the gate reads the hidden units straight from global memory: at batch 1 every round trip to memory
+// that waits for another is time. From it up (prefetch), the block first prefetches its columns of W2 and copies the
+// hidden units into shared memory. Shared memory: gate [kGateChunk], then with prefetch the hidden units [squeezed].
 constexpr int kGateChunk = 64;
+constexpr int kPrefetchMinBatch = 8;   // why: at exciteInto
 template <typename T, int V>
 __global__ void gateProductKernel(const float* __restrict__ hidden, const float* __restrict__ w2t,
                                   const float* __restrict__ b2, int channels, int squeezed, const T* source,
@@ -518,7 +520,6 @@ __global__ void classifierKernel(const float* __restrict__ pooled, const T* __re
 
 constexpr int kExcitationThreads = 256;
 constexpr int64_t kSmallBatch = 32;
-constexpr int kPrefetchMinBatch = 8;
 
 int blocksFor(int64_t work)
 {
@@ -895,7 +896,7 @@ std::optional<at::Tensor> poolAndClassify(const at::Tensor& y, const at::Tensor&
                     bias.numel() == weight.size(0),
                 "poolAndClassify: the head's bias must be [channels], the classifier's weight [classes, channels] "
                 "and bias [classes], all in y's type");
-    if (samples == 0 || pixels == 0 || samples > int64_t(65535) * 8)   // grid.y: 65,535 chunks of at most 8 samples
+    if (samples == 0 || pixels == 0 || samples > 65535)   // grid.y of the pool: one sample each
         return std::nullopt;
     const int64_t classes = weight.size(0);
     auto pooled = at::empty({samples, channels}, y.options().dtype(at::kFloat));
