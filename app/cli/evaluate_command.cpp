@@ -162,7 +162,7 @@ int runEvaluate(const std::vector<std::string>& argv)
     else
         printEvaluation(result);
     if (!result.skipped.empty())
-        std::cerr << result.skipped.size() << " unreadable images were skipped\n";
+        std::cerr << skippedNote(result.skipped.size()) << "\n";
     return result.skipped.empty() ? kExitOk : kExitSomeFailed;
 }
 

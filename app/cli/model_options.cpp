@@ -74,6 +74,9 @@ std::vector<std::string> imagenetLabels()
 
 ModelRequest modelRequest(const Arguments& args)
 {
+    // Both would run on one of them without a word (the weights, until this was found by a user's eye).
+    if (args.has("weights") && args.flag("random-weights"))
+        throw UsageError("give --weights FILE or --random-weights, not both");
     ModelRequest request;
     request.model = args.value("model");
     request.weights = args.value("weights");

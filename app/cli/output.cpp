@@ -126,6 +126,11 @@ std::string padLeft(const std::string& text, std::size_t columns)
     return std::string(columns - std::min(columns, displayWidth(text)), ' ') + text;
 }
 
+std::string skippedNote(std::size_t count)
+{
+    return std::to_string(count) + (count == 1 ? " unreadable image was skipped" : " unreadable images were skipped");
+}
+
 void checkWritable(const std::string& path, const std::string& option)
 {
     refuseFolder(path, option);

@@ -14,6 +14,9 @@
 
 namespace efficientnet::cli {
 
+// "1 unreadable image was skipped" / "3 unreadable images were skipped": train's and evaluate's closing line.
+std::string skippedNote(std::size_t count);
+
 // A file written whole or not at all: text goes to FILE.tmp as it comes; commit() renames it to FILE, so FILE is
 // either the previous file or the complete new one. Without commit() (an error stopped the run) the temporary file
 // is removed. `option` names the command-line option in messages.

@@ -102,8 +102,11 @@ int runTrain(const std::vector<std::string>& argv)
     const Arguments args(argv, valueOptions, {"random-weights", "recalibrate-bn", "no-progress"});
     if (args.positional().size() != 1)
         throw UsageError("train needs one DATA folder (DATA/<class>/<images>, a folder per class)");
-    if (!args.has("out") || platform::pathFromUtf8(args.value("out")).extension() != ".safetensors")
+    if (!args.has("out"))
         throw UsageError("train needs --out FILE.safetensors");
+    if (platform::pathFromUtf8(args.value("out")).extension() != ".safetensors")
+        throw UsageError("--out " + args.value("out") + ": train writes a .safetensors checkpoint (its class names, "
+                         "network and transform inside); give a name ending in .safetensors");
     if (args.has("val") && args.has("val-split"))
         throw UsageError("give --val DIR or --val-split F, not both");
 
@@ -204,7 +207,7 @@ int runTrain(const std::vector<std::string>& argv)
         report.commit();
     }
     if (!result.skipped.empty())
-        std::cerr << result.skipped.size() << " unreadable images were skipped\n";
+        std::cerr << skippedNote(result.skipped.size()) << "\n";
     if (result.cancelled)
         return kExitInterrupted;
     return result.skipped.empty() ? kExitOk : kExitSomeFailed;

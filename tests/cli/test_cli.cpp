@@ -682,6 +682,17 @@ private Q_SLOTS:
                                     << "--source";
         QTest::newRow("bad decode") << QStringList{"classify", "--decode", "npu", "--random-weights", "x.jpg"}
                                     << "--decode must be cpu or gpu";
+        // Both ran on the weights without a word.
+        QTest::newRow("weights and random weights") << QStringList{"classify", "--weights", "w.pth", "--random-weights",
+                                                                   "x.jpg"}
+                                                    << "give --weights FILE or --random-weights, not both";
+        QTest::newRow("train: weights and random weights")
+            << QStringList{"train", "--weights", "w.pth", "--random-weights", "--out", "x.safetensors", "data"}
+            << "not both";
+        // The --out given named as what is wrong with it (it said "train needs --out", though --out was there).
+        QTest::newRow("train: --out not safetensors")
+            << QStringList{"train", "--random-weights", "--out", "pets.pth", "data"}
+            << "--out pets.pth: train writes a .safetensors checkpoint";
     }
 
     void usageErrorsExitOne()

@@ -327,6 +327,7 @@ private Q_SLOTS:
             QVERIFY2(run.out.contains(QString("epoch %1/3  train loss").arg(epoch).toUtf8()), run.out.constData());
         QVERIFY(run.out.contains("val top-1"));
         QVERIFY2(run.err.contains(QByteArray("square/") + kCorrupt), run.err.constData());
+        QVERIFY2(run.err.contains("1 unreadable image was skipped"), run.err.constData());
         QFile reportFile(path("cli.json"));
         QVERIFY(reportFile.open(QIODevice::ReadOnly));
         const auto report = QJsonDocument::fromJson(reportFile.readAll()).object();
