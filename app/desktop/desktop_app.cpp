@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QStatusBar>
+#include <algorithm>
 #include <climits>
 
 #include <opencv2/core/version.hpp>
@@ -50,9 +51,25 @@ QString findWeightsFor(const QString& model)
     return fromCorePath(findCachedWeights(model.toStdString(), {toCorePath(resourcesDir() + "/" + kBundledWeightsFolder)}));
 }
 
+namespace {
+
+// A checkpoint named among the files is the weights, as one dropped on the window is (it used to fail as an image
+// that cannot be read): the first one, when no weights are given.
+AppOptions withWeightsFromFiles(AppOptions options)
+{
+    const auto checkpoint = std::find_if(options.files.begin(), options.files.end(), ui::isWeightsFile);
+    if (options.weights.isEmpty() && checkpoint != options.files.end()) {
+        options.weights = *checkpoint;
+        options.files.erase(checkpoint);
+    }
+    return options;
+}
+
+} // namespace
+
 DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
     : QObject(parent)
-    , m_options(options)
+    , m_options(withWeightsFromFiles(options))
     , m_settings(options.settingsFile.isEmpty() ? std::make_unique<QSettings>()
                                                 : std::make_unique<QSettings>(options.settingsFile, QSettings::IniFormat))
     , m_frames(std::make_shared<FrameSlot>())
@@ -63,16 +80,16 @@ DesktopApp::DesktopApp(const AppOptions& options, QObject* parent)
           options.registryFile.isEmpty() ? resourcesDir() + "/" + kRegistryFile : options.registryFile))
 {
     ModelConfig config;
-    config.model = orDefault(options.model, m_settings->value("model"), "efficientnet_b0");
-    config.device = orDefault(options.device, m_settings->value("device"), "auto");
-    config.precision = orDefault(options.precision, m_settings->value("precision"), "auto");
-    config.weights = options.weights;
+    config.model = orDefault(m_options.model, m_settings->value("model"), "efficientnet_b0");
+    config.device = orDefault(m_options.device, m_settings->value("device"), "auto");
+    config.precision = orDefault(m_options.precision, m_settings->value("precision"), "auto");
+    config.weights = m_options.weights;
     // Weights given without a model are loaded as the network they are (as the console tool does), not as the model
     // the settings remember from an earlier run: --weights e2e_b0.pth with efficientnet_b2 remembered is b0.
-    config.modelIfItFits = !options.weights.isEmpty() && options.model.isEmpty();
-    config.randomWeights = options.randomWeights;
+    config.modelIfItFits = !m_options.weights.isEmpty() && m_options.model.isEmpty();
+    config.randomWeights = m_options.randomWeights;
     config.randomIfNoWeights = true;   // at start a demo that runs (with a banner) beats one that refuses
-    config.labelsFile = options.labelsFile;
+    config.labelsFile = m_options.labelsFile;
     config.imagenetLabelsFile = resourcesDir() + "/" + kLabelsFile;
     if (!QFileInfo::exists(config.imagenetLabelsFile)) {
         m_window->showError(ui::ErrorTopic::Model, tr("Class names not found (%1): predictions show class numbers.")

@@ -32,12 +32,18 @@ QString csvField(QString text)
     return text;
 }
 
-QString entryCaption(const FileResult& r)
-{
-    return r.count > 1 ? QObject::tr("%1 (%2 of %3)").arg(r.path).arg(r.index + 1).arg(r.count) : r.path;
-}
-
 } // namespace
+
+// "(N of M)": the entry's place in the gallery as shown (sorted by name, class or confidence, filtered), the order Left
+// and Right follow; it was the order the files were opened in, so the first row could say "2 of 5".
+QString FilesController::entryCaption(const FileResult& r) const
+{
+    if (r.count <= 1)
+        return r.path;
+    const QVector<int> order = m_window->galleryPanel()->shownOrder();
+    const qsizetype at = order.indexOf(r.index);
+    return at < 0 ? r.path : tr("%1 (%2 of %3)").arg(r.path).arg(at + 1).arg(order.size());
+}
 
 FilesController::FilesController(InferenceController* inference, ui::MainWindow* window, QObject* parent)
     : QObject(parent)

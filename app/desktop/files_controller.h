@@ -49,6 +49,7 @@ private:
     void onFileClassified(const FileResult& result);
     void onJobFinished(quint64 job, bool cancelled);
     void show(const FileResult& result, const QString& caption);
+    QString entryCaption(const FileResult& r) const;
     void step(int direction);
     QStringList siblingImages(const QString& path) const;
 

@@ -72,6 +72,7 @@ bool InferenceWorker::load(const ModelConfig& requested)
         // The new model is built beside the old one, which stays in use if this throws.
         auto classifier = std::make_unique<Classifier>(options);
         m_classifier = std::move(classifier);
+        m_loadFailure.clear();
         ModelInfo info;
         info.config = config;
         info.model = QString::fromStdString(m_classifier->model().spec->name);
@@ -97,11 +98,20 @@ bool InferenceWorker::load(const ModelConfig& requested)
         return true;
     } catch (const NetworkMismatchError& e) {
         Q_EMIT weightsMismatch(config.weights, QString::fromStdString(e.fittingModel()));
-        Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);
+        m_loadFailure = QString::fromUtf8(e.what());
+        Q_EMIT modelLoadFailed(m_loadFailure, requested);
     } catch (const std::exception& e) {   // efficientnet::Error, c10::Error (device, precision), bad_alloc
-        Q_EMIT modelLoadFailed(QString::fromUtf8(e.what()), requested);
+        m_loadFailure = QString::fromUtf8(e.what());
+        Q_EMIT modelLoadFailed(m_loadFailure, requested);
     }
     return false;
+}
+
+// Why an image is not classified when no model has loaded (the one asked for at start failed): with that failure, as
+// the window's error bar shows the newest error and "no model loaded" alone would hide the reason.
+QString InferenceWorker::noModel() const
+{
+    return m_loadFailure.isEmpty() ? tr("no model loaded") : tr("no model loaded: %1").arg(m_loadFailure);
 }
 
 bool InferenceWorker::cancelled(quint64 job) const
@@ -112,7 +122,7 @@ bool InferenceWorker::cancelled(quint64 job) const
 FileResult InferenceWorker::classifyOne(const Image& image, FileResult result)
 {
     if (!m_classifier) {
-        result.error = tr("no model loaded");
+        result.error = noModel();
         return result;
     }
     const double decodeMs = result.times.decodeMs;
@@ -202,7 +212,7 @@ void InferenceWorker::processLatestFrame()
     result.capturedNs = frame->capturedNs;
     try {
         if (!m_classifier)
-            throw Error("no model loaded");
+            throw Error(noModel().toStdString());
         auto batch = m_classifier->classifyBatch({frame->pixels}, kResultTopK);
         result.predictions = std::move(batch.predictions.front());
         result.times = batch.times;

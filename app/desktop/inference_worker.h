@@ -81,11 +81,13 @@ private:
     bool load(const ModelConfig& config);   // true: loaded, in use now
     bool loadQueuedModels();                // true: at least one loaded
     bool cancelled(quint64 job) const;
+    QString noModel() const;
     FileResult classifyOne(const Image& image, FileResult result);
 
     std::shared_ptr<FrameSlot> m_frames;
     std::shared_ptr<WorkerControl> m_control;
     std::unique_ptr<Classifier> m_classifier;
+    QString m_loadFailure;   // the last load's error; empty once one succeeds
 };
 
 // Files given by name are kept as they are (a bad one is reported by name); folders are walked recursively for

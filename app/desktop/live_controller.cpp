@@ -98,6 +98,12 @@ void LiveController::setOverlayTopK(bool on)
     updateOverlay();
 }
 
+void LiveController::modelChanged()
+{
+    m_classified.reset();
+    m_smoother.reset();
+}
+
 void LiveController::setSmoothing(bool on)
 {
     m_smoothing = on;

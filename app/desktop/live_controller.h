@@ -51,8 +51,9 @@ public:
     bool isShown() const { return m_shownSession != 0; }   // a session's frames are on screen (running or ended)
     double displayRate() const { return m_display.perSecond(); }
     double classifiedRate() const { return m_classified.perSecond(); }
-    // Another model is in use: its rate is measured afresh (the pause while it loaded is not one of its intervals).
-    void modelChanged() { m_classified.reset(); }
+    // Another model is in use: its rate is measured afresh (the pause while it loaded is not one of its intervals),
+    // and smoothing starts afresh (the last model's scores, by class index, would name its classes under the new one).
+    void modelChanged();
     quint64 framesDisplayed() const { return m_framesDisplayed; }
     quint64 staleResults() const { return m_staleResults; }
     const std::vector<Prediction>& latestPredictions() const { return m_latest; }

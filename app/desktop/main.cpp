@@ -31,15 +31,32 @@ bool wantsInformationOnly(int argc, char** argv)
     return false;
 }
 
-void saveScreenshotAndQuit(QWidget* window, const QString& path)
-{
-    QTimer::singleShot(kScreenshotDelayMs, window, [window, path] {
-        const bool ok = window->grab().save(path);
-        if (!ok)
-            qCritical("efficientnet-demo: cannot write the screenshot %s", qPrintable(path));
-        QCoreApplication::exit(ok ? 0 : 1);
-    });
-}
+// Saves the window once, at the first of the outcomes connected below, and quits: 0 for results on screen, 1 for an
+// error on screen (the screenshot then shows it) or a screenshot that could not be written.
+class Screenshot {
+public:
+    Screenshot(QWidget* window, QString path) : m_window(window), m_path(std::move(path)) {}
+
+    void take(const QString& error = {})
+    {
+        if (m_taken)
+            return;
+        m_taken = true;
+        if (!error.isEmpty())
+            qCritical("efficientnet-demo: %s", qPrintable(error));
+        QTimer::singleShot(kScreenshotDelayMs, m_window, [this, failed = !error.isEmpty()] {
+            const bool ok = m_window->grab().save(m_path);
+            if (!ok)
+                qCritical("efficientnet-demo: cannot write the screenshot %s", qPrintable(m_path));
+            QCoreApplication::exit(ok && !failed ? 0 : 1);
+        });
+    }
+
+private:
+    QWidget* m_window;
+    QString m_path;
+    bool m_taken = false;
+};
 
 } // namespace
 
@@ -63,13 +80,13 @@ int main(int argc, char** argv)
     const QCommandLineOption precision("precision", "auto, fp32, fp16 or bf16.", "P");
     const QCommandLineOption camera("camera", "Start live mode on a camera index, a video file or a stream URL.", "SRC");
     const QCommandLineOption loop("loop", "Loop a video file given with --camera.");
-    const QCommandLineOption screenshot("screenshot", "Save the window to FILE once the first results show, then quit.", "FILE");
+    const QCommandLineOption screenshot("screenshot", "Save the window to FILE once the first results (or an error) show, then quit.", "FILE");
     const QCommandLineOption settings("settings", "Read and write settings in FILE (INI) instead of the user's.", "FILE");
     const QCommandLineOption registry("registry", "Download weights as the registry FILE says (default: the installed "
                                       "weights_registry.json). They go to $EFFICIENTNET_CACHE_DIR, else the user's cache.",
                                       "FILE");
     parser.addOptions({model, weights, random, device, precision, camera, loop, screenshot, settings, registry});
-    parser.addPositionalArgument("FILE", "Images or folders to classify at start.", "[FILE...]");
+    parser.addPositionalArgument("FILE", "Images or folders to classify at start; a checkpoint among them is the weights.", "[FILE...]");
     parser.process(*app);   // --help and --version print and exit here
 
     efficientnet::desktop::AppOptions options;
@@ -86,17 +103,29 @@ int main(int argc, char** argv)
 
     efficientnet::desktop::DesktopApp demo(options);
     demo.window()->show();
+    std::unique_ptr<Screenshot> shot;
     if (parser.isSet(screenshot)) {
-        const QString path = parser.value(screenshot);
+        using efficientnet::desktop::DesktopApp;
+        using efficientnet::desktop::InferenceController;
+        shot = std::make_unique<Screenshot>(demo.window(), parser.value(screenshot));
+        Screenshot* s = shot.get();
         QWidget* window = demo.window();
         if (!options.camera.isEmpty())
-            QObject::connect(&demo, &efficientnet::desktop::DesktopApp::frameShown, window, [=](quint64 n) {
-                if (n >= kScreenshotLiveFrames)   // fires once: exit() ends the loop before more frames are shown
-                    saveScreenshotAndQuit(window, path);
+            QObject::connect(&demo, &DesktopApp::frameShown, window, [s](quint64 n) {
+                if (n >= kScreenshotLiveFrames)
+                    s->take();
             });
         else
-            QObject::connect(&demo, &efficientnet::desktop::DesktopApp::fileShown, window,
-                             [=] { saveScreenshotAndQuit(window, path); }, Qt::SingleShotConnection);
+            QObject::connect(&demo, &DesktopApp::fileShown, window, [s] { s->take(); });
+        // What ends without results is taken too, at once, rather than waited for until the timeout: a model that
+        // cannot load, live mode that stopped (a video shorter than the frames above, or a source that cannot be
+        // opened), files that all failed.
+        QObject::connect(demo.inference(), &InferenceController::modelLoadFailed, window,
+                         [s](const QString& error) { s->take(error); });
+        QObject::connect(&demo, &DesktopApp::liveStopped, window,
+                         [s](const QString& reason, bool error) { s->take(error ? reason : QString()); });
+        QObject::connect(demo.inference(), &InferenceController::jobFinished, window,
+                         [s] { s->take(QStringLiteral("no image could be classified")); });
         QTimer::singleShot(kScreenshotTimeoutMs, app.get(), [] {
             qCritical("efficientnet-demo: no results to take a screenshot of");
             QCoreApplication::exit(1);

@@ -14,9 +14,12 @@ std::vector<Prediction> ScoreSmoother::update(const std::vector<Prediction>& fra
         // The first frame of a session is taken as it is, not faded in from nothing.
         it->second.probability += first ? p.probability : static_cast<float>(m_weight) * p.probability;
     }
+    const auto listed = [&frame](int index) {
+        return std::any_of(frame.begin(), frame.end(), [index](const Prediction& p) { return p.index == index; });
+    };
     std::vector<Prediction> sorted;
     for (auto it = m_scores.begin(); it != m_scores.end();) {
-        if (it->second.probability < kForgetBelow) {
+        if (it->second.probability < kForgetBelow && !listed(it->first)) {
             it = m_scores.erase(it);
             continue;
         }

@@ -1,7 +1,9 @@
 #pragma once
 // Optional smoothing of live scores over frames (as jetson-inference's imagenet demo does), so that the top-k list
 // stays steady while the camera jitters: an exponential moving average of each class's probability. A class a
-// frame does not list (outside its top-k) decays as if its probability were 0.
+// frame does not list (outside its top-k) decays as if its probability were 0, and is forgotten once that leaves it
+// negligible; the classes the newest frame lists are always kept, so the list is never shorter than the frame's.
+// Scores are by class index, which means nothing across models: the owner resets it when the model changes.
 #include <map>
 #include <vector>
 
@@ -20,7 +22,7 @@ public:
     void reset() { m_scores.clear(); }
 
 private:
-    static constexpr float kForgetBelow = 1e-4f;   // classes whose smoothed score fell this low are dropped
+    static constexpr float kForgetBelow = 1e-4f;   // unlisted classes whose smoothed score fell this low are dropped
 
     double m_weight;
     std::map<int, Prediction> m_scores;   // by class index

@@ -340,6 +340,38 @@ private Q_SLOTS:
         QVERIFY(app->window()->statusText().contains("5 classes"));
     }
 
+    void pickingTheChoiceShownAgainKeepsTheModel()
+    {
+        // A checkpoint opened by hand runs; the user opens the model, device or precision box and picks the item it
+        // already shows. QComboBox reports that pick too; it used to reload the cached checkpoint in place of the
+        // opened one. Another item is still a choice.
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        app->loadWeights(ref("sources/own5_b0.pth"));
+        QVERIFY(loaded.wait(kLoadTimeoutMs));
+        QCOMPARE(app->currentModel().classes, 5);
+        QSignalSpy models(app->window(), &efficientnet::ui::MainWindow::modelChosen);
+        QSignalSpy devices(app->window(), &efficientnet::ui::MainWindow::deviceChosen);
+        QSignalSpy precisions(app->window(), &efficientnet::ui::MainWindow::precisionChosen);
+        for (const char* name : {"modelChoice", "deviceChoice", "precisionChoice"}) {
+            auto* box = app->window()->findChild<QComboBox*>(name);
+            QVERIFY(box);
+            Q_EMIT box->activated(box->currentIndex());
+        }
+        QCOMPARE(models.count() + devices.count() + precisions.count(), 0);
+        QTest::qWait(200);
+        QCOMPARE(app->currentModel().classes, 5);
+        QCOMPARE(loaded.count(), 1);
+        auto* precision = app->window()->findChild<QComboBox*>("precisionChoice");
+        const int fp32 = precision->findData("fp32");
+        QVERIFY(fp32 >= 0 && fp32 != precision->currentIndex());
+        precision->setCurrentIndex(fp32);
+        Q_EMIT precision->activated(fp32);
+        QCOMPARE(precisions.count(), 1);
+        QCOMPARE(precisions.at(0).at(0).toString(), QString("fp32"));
+    }
+
     void droppedCheckpointOfAnotherNetworkOffersToSwitch()
     {
         // The file's shapes say what it is (issue 10): B1 weights dropped while B0 runs are not loaded behind the
@@ -400,6 +432,60 @@ private Q_SLOTS:
             QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
             QCOMPARE(r.predictions.front().index, expectedFor(r.path).top1);
         }
+    }
+
+    // "(N of M)" under a gallery entry counts in the gallery's order, sorted by name, not the order the files were
+    // opened in (File > Open with rocket.jpg picked before cat.jpg said "cat.jpg (2 of 2)" on the first row).
+    void entryCaptionCountsInTheGallerysOrder()
+    {
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        app->openFiles({sample("rocket.jpg"), sample("cat.jpg")});
+        QVERIFY(finished.wait(kClassifyTimeoutMs));
+        auto* gallery = app->window()->galleryPanel();
+        const QVector<int> order = gallery->shownOrder();
+        QCOMPARE(order.size(), 2);
+        QVERIFY2(gallery->entryPath(order[0]).endsWith("cat.jpg"), qPrintable(gallery->entryPath(order[0])));
+        gallery->selectEntry(order[0]);
+        QTRY_VERIFY(app->window()->captionText().endsWith("cat.jpg (1 of 2)"));
+        gallery->selectEntry(order[1]);
+        QTRY_VERIFY(app->window()->captionText().endsWith("rocket.jpg (2 of 2)"));
+    }
+
+    // A checkpoint named among the files at start (efficientnet-demo pets.pth photo.jpg) is the weights, as a dropped
+    // one is; it used to be a gallery row failing as an unreadable image, beside a photo classified by another model.
+    void aCheckpointAmongTheFilesIsTheWeights()
+    {
+        AppOptions o = options(QString());
+        o.model.clear();
+        o.files = {ref("sources/own5_b0.pth"), sample("cat.jpg")};
+        auto app = startedApp(o);
+        QVERIFY(app);
+        QCOMPARE(app->currentModel().classes, 5);
+        QTRY_COMPARE_WITH_TIMEOUT(int(app->fileResults().size()), 1, kClassifyTimeoutMs);
+        const FileResult& r = app->fileResults().front();
+        QCOMPARE(r.path, sample("cat.jpg"));
+        QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
+        QCOMPARE(int(r.predictions.size()), 5);
+    }
+
+    // A model that cannot load and a photo, both named at start: the error bar, which shows the newest error, says why
+    // the photo was not classified, naming the checkpoint (it said only "no model loaded", hiding the reason).
+    void aPhotoOpenedAtStartSaysWhyNoModelLoaded()
+    {
+        AppOptions o = options(ref("not_a_checkpoint.pth"));
+        o.files = {sample("cat.jpg")};
+        DesktopApp app(o);
+        QSignalSpy failed(app.inference(), &InferenceController::modelLoadFailed);
+        QSignalSpy finished(app.inference(), &InferenceController::jobFinished);
+        app.window()->show();
+        app.start();
+        QVERIFY(failed.wait(kLoadTimeoutMs));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kClassifyTimeoutMs);
+        QCOMPARE(int(app.fileResults().size()), 1);
+        QVERIFY2(app.fileResults().front().error.contains("not_a_checkpoint.pth"), qPrintable(app.fileResults().front().error));
+        QVERIFY2(app.window()->errorText().contains("not_a_checkpoint.pth"), qPrintable(app.window()->errorText()));
     }
 
     // Files opened while no model could load fail with "no model loaded"; when a model does load (here the offered

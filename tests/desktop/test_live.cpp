@@ -1,7 +1,8 @@
 // Live mode on a generated video file (no camera exists here; a file goes through the same VideoCapture path):
 // frames reach the model in capture order, frames that arrive while the model is busy are dropped and counted,
 // stopping and restarting are clean, results of a stopped session are ignored, and a source that cannot be
-// opened ends live mode with a message while the app stays up; a source typed into the camera box starts it.
+// opened ends live mode with a message while the app stays up; a source typed into the camera box starts it; smoothed
+// scores start afresh with a new model.
 #include <QtTest/QtTest>
 
 #include <QAction>
@@ -213,6 +214,36 @@ private Q_SLOTS:
         QVERIFY(loaded.wait(kLoadTimeoutMs));
         QCOMPARE(rateWhenChanged, -1.0);   // not measured yet
         QTRY_VERIFY_WITH_TIMEOUT(app->live()->classifiedRate() > 0, kLiveTimeoutMs);
+        app->stopCamera();
+    }
+
+    void smoothedScoresStartAfreshWithANewModel()
+    {
+        // Smoothing on, live on ImageNet's 1000 classes, then a 5-class checkpoint opened (File > Open weights): the
+        // first frame the new model classifies lists its five classes and nothing of the last model's (the app showed
+        // the previous model's names for seconds, some under the new one's class indices).
+        auto app = startedApp(true);
+        QVERIFY(app);
+        auto* smoothing = app->window()->findChild<QAction*>("smoothingAction");
+        QVERIFY(smoothing);
+        smoothing->setChecked(true);
+        QSignalSpy shown(app.get(), &DesktopApp::frameShown);
+        app->startCamera(m_video);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 3, kLiveTimeoutMs);
+        QVERIFY(int(app->live()->latestPredictions().size()) >= InferenceWorker::kResultTopK);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        app->loadWeights(QString::fromStdString(referencePath("sources/own5_b0.pth")));
+        QVERIFY(loaded.wait(kLoadTimeoutMs));
+        QCOMPARE(app->currentModel().classes, 5);
+        shown.clear();
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, kLiveTimeoutMs);
+        const QStringList own{"tabby", "rocket", "espresso", "astronaut", "teapot"};   // own5_b0.labels.txt
+        QStringList listed;
+        for (const auto& p : app->live()->latestPredictions())
+            listed << QString::fromStdString(p.label);
+        QCOMPARE(listed.size(), own.size());
+        for (const QString& label : listed)
+            QVERIFY2(own.contains(label), qPrintable(listed.join(", ")));
         app->stopCamera();
     }
 

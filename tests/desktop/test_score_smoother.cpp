@@ -1,5 +1,6 @@
 // Live-score smoothing: steady input converges to itself, a one-frame flicker does not take the top, a class that
-// really changes takes over within a few frames, and reset forgets the previous session.
+// really changes takes over within a few frames, the newest frame's classes are always listed, and reset forgets the
+// previous session.
 #include <QtTest/QtTest>
 
 #include "score_smoother.h"
@@ -64,6 +65,21 @@ private Q_SLOTS:
             if (s.update(frame({{5, 0.8f}}))[0].index == 5)
                 break;
         QVERIFY2(framesToTakeOver >= 1 && framesToTakeOver <= 4, qPrintable(QString::number(framesToTakeOver)));
+    }
+
+    void theFramesOwnClassesAreAlwaysListed()
+    {
+        // A confident frame of a 5-class model: the classes it lists at under 1e-4 stay listed, as they are without
+        // smoothing (the app showed 3 rows of 5 with top-k 10), while an unlisted class that decayed is forgotten.
+        ScoreSmoother s;
+        s.update(frame({{4, 0.99f}, {0, 0.01f}}));
+        for (int i = 0; i < 30; ++i) {
+            const auto out = s.update(frame({{1, 0.9999f}, {2, 5e-5f}, {3, 4e-5f}, {4, 1e-5f}, {0, 5e-6f}}));
+            QCOMPARE(out.size(), size_t(5));
+            QCOMPARE(out[0].index, i == 0 ? 4 : 1);   // the new class takes the top on its second frame
+        }
+        const auto out = s.update(frame({{1, 0.9999f}, {2, 5e-5f}}));
+        QCOMPARE(out.size(), size_t(2));   // 3, 4 and 0 decayed under 1e-4 unlisted: gone
     }
 
     void resetForgetsThePreviousSession()

@@ -468,6 +468,41 @@ private Q_SLOTS:
         }
     }
 
+    // --screenshot where the first outcome is an error: the window with the error is saved at once and the status is 1
+    // (it waited for results until its 120 s timeout, and wrote nothing).
+    void screenshotOfAnErrorIsTakenAtOnce_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("said");
+        QTest::newRow("checkpoint that cannot load") << QStringList{"--weights", ref("not_a_checkpoint.pth"), sample("cat.jpg")}
+                                                     << "not_a_checkpoint.pth";
+        QTest::newRow("video that does not exist") << QStringList{"--weights", ref("e2e_b0.pth"), "--camera",
+                                                                  m_dir.filePath("no_such_video.avi")}
+                                                   << "does not exist";
+        QTest::newRow("unreadable image") << QStringList{"--weights", ref("e2e_b0.pth"), ref("images/not_an_image.jpg")}
+                                          << "no image could be classified";
+    }
+    void screenshotOfAnErrorIsTakenAtOnce()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, said);
+        const QString picture = m_dir.filePath(QString("error-%1.bmp").arg(QTest::currentDataTag()).replace(' ', '-'));
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("QT_QPA_PLATFORM", "offscreen");
+        QProcess demo;
+        demo.setProcessEnvironment(env);
+        demo.start(EFFICIENTNET_DEMO, QStringList{"--model", "efficientnet_b0", "--device", "cpu", "--settings",
+                                                  m_dir.filePath("error-shot.ini"), "--screenshot", picture} + arguments);
+        QVERIFY2(demo.waitForStarted(), qPrintable(demo.errorString()));
+        QVERIFY2(demo.waitForFinished(kClassifyTimeoutMs), "still running: waiting for results that cannot come");
+        const QString err = QString::fromUtf8(demo.readAllStandardError());
+        QCOMPARE(demo.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(demo.exitCode(), 1);
+        QVERIFY2(err.contains(said), qPrintable(err));
+        QVERIFY(QFile::exists(picture));
+        QVERIFY(!QImage(picture).isNull());
+    }
+
     // --help and --version answer where there is no display (a server, ssh, a script), for the app and for every
     // console subcommand.
     void helpAndVersionNeedNoDisplay()

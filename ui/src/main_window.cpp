@@ -371,6 +371,7 @@ void MainWindow::createActions()
     m_overlayTopKAction->setCheckable(true);
     connect(m_overlayTopKAction, &QAction::toggled, this, &MainWindow::overlayTopKToggled);
     m_smoothingAction = liveMenu->addAction(tr("S&mooth scores over frames"));
+    m_smoothingAction->setObjectName("smoothingAction");
     m_smoothingAction->setCheckable(true);
     m_smoothingAction->setToolTip(tr("Average each class's score over recent frames so the live top-k list stays steady"));
     connect(m_smoothingAction, &QAction::toggled, this, &MainWindow::smoothingToggled);
@@ -443,13 +444,10 @@ void MainWindow::createActions()
     m_model->setToolTip(tr("The network to classify with"));
     m_device->setToolTip(tr("Where the network runs"));
     m_precision->setToolTip(tr("The numbers the network computes with"));
-    connect(m_model, &QComboBox::activated, this, [this] { Q_EMIT modelChosen(m_model->currentData().toString()); });
-    connect(m_device, &QComboBox::activated, this, [this] {
-        updatePrecisionChoices();
-        Q_EMIT deviceChosen(m_device->currentData().toString());
-    });
-    connect(m_precision, &QComboBox::activated, this,
-            [this] { Q_EMIT precisionChosen(m_precision->currentData().toString()); });
+    onChoice(m_model, &MainWindow::modelChosen);
+    connect(m_device, &QComboBox::activated, this, &MainWindow::updatePrecisionChoices);
+    onChoice(m_device, &MainWindow::deviceChosen);
+    onChoice(m_precision, &MainWindow::precisionChosen);
 
     // Two rows: what to classify, and with what. One row hides the model choices behind » below ~1200 px.
     auto* toolbar = addToolBar(tr("Main"));
@@ -564,8 +562,23 @@ void MainWindow::routePaths(const QStringList& paths)
 void MainWindow::selectData(QComboBox* box, const QString& value)
 {
     const int i = box->findData(value);
-    if (i >= 0)
+    if (i >= 0) {
         box->setCurrentIndex(i);
+        m_shownChoice[box] = value;
+    }
+}
+
+// A chooser's signal fires when the user picks an item other than the one shown. QComboBox::activated also fires
+// for the item shown picked again, and reloading then would replace a taught or opened model with the cached one.
+void MainWindow::onChoice(QComboBox* box, void (MainWindow::*chosen)(const QString&))
+{
+    connect(box, &QComboBox::activated, this, [this, box, chosen] {
+        const QString value = box->currentData().toString();
+        if (value == m_shownChoice.value(box))
+            return;
+        m_shownChoice[box] = value;
+        Q_EMIT(this->*chosen)(value);
+    });
 }
 
 void MainWindow::setModelChoices(const QStringList& models)

@@ -164,7 +164,8 @@ private:
     void refreshError();
     QString openDialogDirectory() const;
     void remember(const QString& path);
-    static void selectData(QComboBox* box, const QString& value);
+    void selectData(QComboBox* box, const QString& value);
+    void onChoice(QComboBox* box, void (MainWindow::*chosen)(const QString&));
 
     ImageView* m_view;
     QLabel* m_caption;
@@ -172,6 +173,7 @@ private:
     QWidget* m_errorBar;
     QLabel* m_error;
     QMap<ErrorTopic, QString> m_errors;
+    QMap<const QComboBox*, QString> m_shownChoice;   // each chooser's item before the user's pick
     QList<ErrorTopic> m_errorOrder;   // most recent last
     QWidget* m_offerBar;
     QLabel* m_offerText;
