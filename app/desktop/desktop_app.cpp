@@ -303,7 +303,8 @@ void DesktopApp::stopCamera() { m_live->stop(); }
 
 void DesktopApp::onModelChanged(const ModelInfo& info, const QString& previous)
 {
-    m_window->setWindowTitle(tr("EfficientNet demo — %1").arg(info.name.isEmpty() ? info.config.model : info.name));
+    if (m_window->captionText().isEmpty())   // else the title names what is on screen, and stays (found by hand)
+        m_window->setWindowTitle(tr("EfficientNet demo — %1").arg(info.name.isEmpty() ? info.config.model : info.name));
     m_window->setAboutText(aboutText());
     m_haveTimes = false;
     m_live->modelChanged();

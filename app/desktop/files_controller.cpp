@@ -119,14 +119,18 @@ void FilesController::show(const FileResult& result, const QString& caption)
 void FilesController::onFileClassified(const FileResult& result)
 {
     if (result.job == m_refreshJob) {   // what is on screen, classified again
+        const bool entry = m_shown == Shown::Entry && m_shownEntry >= 0 && m_shownEntry < m_results.size();
         if (!result.error.isEmpty()) {
-            m_window->showError(ui::ErrorTopic::Files, result.error);
+            // A gallery entry's failure stays in the viewer, as when it was selected; the error bar is for the rest.
+            if (entry && !m_live)
+                m_window->showMessageInView(tr("Could not classify this image:\n%1").arg(result.error),
+                                            entryCaption(m_results[m_shownEntry]));
+            else
+                m_window->showError(ui::ErrorTopic::Files, result.error);
             return;
         }
         if (!m_live)
-            show(result, m_shown == Shown::Entry && m_shownEntry >= 0 && m_shownEntry < m_results.size()
-                             ? entryCaption(m_results[m_shownEntry])
-                             : result.path);
+            show(result, entry ? entryCaption(m_results[m_shownEntry]) : result.path);
         return;
     }
     if (result.job != m_job)

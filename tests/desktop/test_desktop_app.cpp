@@ -434,6 +434,33 @@ private Q_SLOTS:
         }
     }
 
+    // A failed gallery entry on screen while the model reloads: its error stays in the viewer, as when it was
+    // selected, and the title keeps naming it (the title became "EfficientNet demo — efficientnet_b0" while the
+    // viewer showed the entry, and the entry's error went up into the error bar; found by hand).
+    void aFailedEntryOnScreenStaysSoWhenTheModelReloads()
+    {
+        auto app = startedApp(options());
+        QVERIFY(app);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        app->openFiles({sample("cat.jpg"), ref("images/not_an_image.jpg")});
+        QVERIFY(finished.wait(kClassifyTimeoutMs));
+        auto* gallery = app->window()->galleryPanel();
+        const int bad = gallery->entryIsError(0) ? 0 : 1;
+        QVERIFY(gallery->entryIsError(bad) && gallery->entryPath(bad).endsWith("not_an_image.jpg"));
+        gallery->selectEntry(bad);
+        QTRY_VERIFY(app->window()->windowTitle().startsWith("not_an_image.jpg"));
+        QSignalSpy results(app->inference(), &InferenceController::fileClassified);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        app->chooseDevice("cpu");   // the same model, loaded again: what is on screen is classified again
+        QVERIFY(loaded.wait(kLoadTimeoutMs));
+        QTRY_VERIFY_WITH_TIMEOUT(results.count() >= 1, kClassifyTimeoutMs);
+        QVERIFY(resultAt(results, 0).path.endsWith("not_an_image.jpg"));
+        QVERIFY2(app->window()->windowTitle().startsWith("not_an_image.jpg"), qPrintable(app->window()->windowTitle()));
+        QVERIFY(app->window()->captionText().contains("not_an_image.jpg"));
+        QCOMPARE(app->window()->errorText(), QString());
+        QVERIFY(app->window()->imageView()->image().isNull());
+    }
+
     // "(N of M)" under a gallery entry counts in the gallery's order, sorted by name, not the order the files were
     // opened in (File > Open with rocket.jpg picked before cat.jpg said "cat.jpg (2 of 2)" on the first row).
     void entryCaptionCountsInTheGallerysOrder()
