@@ -241,6 +241,8 @@ private Q_SLOTS:
                                                    << "says num_classes 7 but";
         QTest::newRow("config: architecture not text") << "config.json" << QByteArray(R"({"architecture": ["x"]})")
                                                        << "architecture is a list";
+        QTest::newRow("config: another network") << "config.json" << QByteArray(R"({"architecture": "tf_efficientnet_b3"})")
+                                                 << "not efficientnet_b3, as";
         QTest::newRow("config: unknown architecture") << "config.json" << QByteArray(R"({"architecture": "resnet50"})")
                                                       << "cannot build";
         QTest::newRow("config: pretrained_cfg types") << "config.json"

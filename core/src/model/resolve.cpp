@@ -213,8 +213,11 @@ ResolvedCheckpoint resolveCheckpoint(const ModelRequest& request)
     }
     if (fits && fits != info.name.spec) {
         const std::string fitting = nameForVariant(*fits, info.trainedBy).architecture;
+        // Named where the other network came from unless the user gave it: a config.json or metadata that names the
+        // wrong network read as though --model had been given.
+        const std::string saidBy = info.nameOrigin == "--model" ? "" : ", as " + info.nameOrigin + " says";
         throw NetworkMismatchError(info.weightsPath + " is an " + fits->name + " checkpoint (" + toString(info.keys) +
-                                       " keys), not " + info.name.spec->name + ": use --model " + fitting,
+                                       " keys), not " + info.name.spec->name + saidBy + ": use --model " + fitting,
                                    fitting);
     }
     if (info.keys == WeightSource::Lukemelas && info.name.spec->headChannels != 0)
