@@ -66,6 +66,20 @@ class TestDesktopApp : public QObject {
     QTemporaryDir m_dir;
     QStringList m_labels;
 
+    // An app started on `o` whose first model fails to load, once the files named at start are answered (each with
+    // "no model loaded"); nullptr if the load did not fail or the files were not answered in time.
+    static std::unique_ptr<DesktopApp> startedWithoutAModel(const AppOptions& o)
+    {
+        auto app = std::make_unique<DesktopApp>(o);
+        QSignalSpy failed(app->inference(), &InferenceController::modelLoadFailed);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
+        app->window()->show();
+        app->start();
+        if (!failed.wait(kLoadTimeoutMs) || !QTest::qWaitFor([&] { return finished.count() == 1; }, kClassifyTimeoutMs))
+            return nullptr;
+        return app;
+    }
+
     AppOptions options(const QString& weights = ref("e2e_b0.pth")) const
     {
         AppOptions o;
@@ -503,16 +517,11 @@ private Q_SLOTS:
     {
         AppOptions o = options(ref("not_a_checkpoint.pth"));
         o.files = {sample("cat.jpg")};
-        DesktopApp app(o);
-        QSignalSpy failed(app.inference(), &InferenceController::modelLoadFailed);
-        QSignalSpy finished(app.inference(), &InferenceController::jobFinished);
-        app.window()->show();
-        app.start();
-        QVERIFY(failed.wait(kLoadTimeoutMs));
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kClassifyTimeoutMs);
-        QCOMPARE(int(app.fileResults().size()), 1);
-        QVERIFY2(app.fileResults().front().error.contains("not_a_checkpoint.pth"), qPrintable(app.fileResults().front().error));
-        QVERIFY2(app.window()->errorText().contains("not_a_checkpoint.pth"), qPrintable(app.window()->errorText()));
+        auto app = startedWithoutAModel(o);
+        QVERIFY(app);
+        QCOMPARE(int(app->fileResults().size()), 1);
+        QVERIFY2(app->fileResults().front().error.contains("not_a_checkpoint.pth"), qPrintable(app->fileResults().front().error));
+        QVERIFY2(app->window()->errorText().contains("not_a_checkpoint.pth"), qPrintable(app->window()->errorText()));
     }
 
     // Files opened while no model could load fail with "no model loaded"; when a model does load (here the offered
@@ -522,29 +531,25 @@ private Q_SLOTS:
         AppOptions o = options();
         o.model = "efficientnet_b2";   // asked for by name: the b0 checkpoint is offered as a switch, not loaded
         o.files = {sample("cat.jpg"), sample("coffee.jpg")};
-        DesktopApp app(o);
-        QSignalSpy failed(app.inference(), &InferenceController::modelLoadFailed);
-        QSignalSpy loaded(app.inference(), &InferenceController::modelLoaded);
-        QSignalSpy finished(app.inference(), &InferenceController::jobFinished);
-        app.window()->show();
-        app.start();
-        QVERIFY(failed.wait(kLoadTimeoutMs));
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kClassifyTimeoutMs);
-        QCOMPARE(int(app.fileResults().size()), 2);
-        QVERIFY2(app.fileResults().front().error.contains("no model loaded"), qPrintable(app.fileResults().front().error));
-        QVERIFY2(app.window()->offerText().contains("holds efficientnet_b0 weights"), qPrintable(app.window()->offerText()));
-        auto* accept = app.window()->findChild<QPushButton*>("offerButton");
+        auto app = startedWithoutAModel(o);
+        QVERIFY(app);
+        QCOMPARE(int(app->fileResults().size()), 2);
+        QVERIFY2(app->fileResults().front().error.contains("no model loaded"), qPrintable(app->fileResults().front().error));
+        QVERIFY2(app->window()->offerText().contains("holds efficientnet_b0 weights"), qPrintable(app->window()->offerText()));
+        auto* accept = app->window()->findChild<QPushButton*>("offerButton");
         QVERIFY(accept);
+        QSignalSpy loaded(app->inference(), &InferenceController::modelLoaded);
+        QSignalSpy finished(app->inference(), &InferenceController::jobFinished);
         accept->click();
         QVERIFY(loaded.wait(kLoadTimeoutMs));
-        QCOMPARE(app.currentModel().model, QString("efficientnet_b0"));
-        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kClassifyTimeoutMs);
-        QCOMPARE(int(app.fileResults().size()), 2);
-        for (const FileResult& r : app.fileResults()) {
+        QCOMPARE(app->currentModel().model, QString("efficientnet_b0"));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kClassifyTimeoutMs);
+        QCOMPARE(int(app->fileResults().size()), 2);
+        for (const FileResult& r : app->fileResults()) {
             QVERIFY2(r.error.isEmpty(), qPrintable(r.error));
             QCOMPARE(r.predictions.front().index, expectedFor(r.path).top1);
         }
-        const auto* gallery = app.window()->galleryPanel();
+        const auto* gallery = app->window()->galleryPanel();
         QCOMPARE(gallery->count(), 2);
         QVERIFY2(!gallery->summaryText().contains("failed"), qPrintable(gallery->summaryText()));
     }
